@@ -1,0 +1,1 @@
+export { clipTokenize } from './clip-tokenizer.js';
