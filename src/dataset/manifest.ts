@@ -28,6 +28,8 @@ export interface ManifestImage {
   readonly height: number;
   /** The engine's bucket for it under the project's [buckets] settings. */
   readonly bucket: Size;
+  /** Bytes of the written image (to notice it was changed or deleted by hand). */
+  readonly imageBytes: number;
 }
 
 export interface DatasetManifest {
@@ -43,13 +45,24 @@ export interface DatasetManifest {
   /** class_tokens: "<token> <class>" (used by the engine when an image has no caption). */
   readonly classTokens: string;
   readonly captionExtension: '.txt';
+  /** False while `tack prepare` is still writing (an interrupted prepare leaves it false). */
+  readonly complete: boolean;
   readonly images: readonly ManifestImage[];
+}
+
+/** The manifest as last written, complete or not (undefined when there is none). */
+export async function readManifestIfAny(paths: ProjectPaths): Promise<DatasetManifest | undefined> {
+  try {
+    return (await readJson<DatasetManifest | null>(paths.manifestFile, null)) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function readManifest(paths: ProjectPaths): Promise<DatasetManifest> {
   const manifest = await readJson<DatasetManifest | null>(paths.manifestFile, null);
-  if (!manifest) {
-    throw datasetErrors.create('DATASET_NOT_PREPARED', `${paths.manifestFile} does not exist: the training dataset has not been written.`, `Run: tack prepare ${paths.root}`);
+  if (!manifest || !manifest.complete) {
+    throw datasetErrors.create('DATASET_NOT_PREPARED', manifest ? `The training dataset in ${paths.datasetDir} is incomplete: the last tack prepare was interrupted.` : `${paths.manifestFile} does not exist: the training dataset has not been written.`, `Run: tack prepare ${paths.root}`);
   }
   return manifest;
 }

@@ -19,7 +19,7 @@ export interface PhotoRecord {
   /** Header facts; absent when the header cannot be read (doctor reports why). */
   readonly probe?: ImageProbe;
   /** Why the header could not be read (error code and message). */
-  readonly probeError?: { readonly code: string; readonly message: string };
+  readonly probeError?: { readonly code: string; readonly message: string; readonly hint: string };
   /** Where it was imported from (absolute path), if imported with tack add. */
   readonly source?: string;
   readonly addedAt: string;
@@ -45,8 +45,9 @@ export async function describePhoto(file: string): Promise<Pick<PhotoRecord, 'pr
   try {
     return { probe: await probeImage(file) };
   } catch (error) {
-    const e = error as { code?: string; message?: string };
-    return { probeError: { code: e.code ?? 'IMAGE_CORRUPT', message: e.message ?? String(error) } };
+    if ((error as { category?: string }).category !== 'input') throw error;
+    const e = error as { code: string; message: string; hint: string };
+    return { probeError: { code: e.code, message: e.message, hint: e.hint } };
   }
 }
 
