@@ -5,7 +5,7 @@
 
 export const ANALYSIS_SIDE_PX = 1024;
 /** Bump when a measurement changes, so cached results are recomputed. */
-export const ANALYSIS_VERSION = 1;
+export const ANALYSIS_VERSION = 2;
 
 export interface PixelStats {
   /** Sharpness: mean Laplacian variance of the sharpest quarter of 8x8 tiles (the in-focus part). */
@@ -24,7 +24,11 @@ export interface PixelStats {
   readonly phash: string;
   /** 64-bit difference hash (hex). */
   readonly dhash: string;
+  /** 8x8 RGB thumbnail (hex, 192 bytes): tells look-alike compositions from true copies. */
+  readonly thumb: string;
 }
+
+export const THUMB_SIDE = 8;
 
 const TILE_GRID = 8;
 
@@ -145,6 +149,39 @@ function laplacianStats(luma: Float32Array, width: number, height: number): { gl
   };
 }
 
+function rgbThumbnail(rgb: Uint8Array, width: number, height: number): string {
+  let hex = '';
+  const planes = [0, 1, 2].map((c) => {
+    const plane = new Float32Array(width * height);
+    for (let i = 0; i < plane.length; i++) plane[i] = rgb[i * 3 + c] as number;
+    return downsample(plane, width, height, THUMB_SIDE, THUMB_SIDE);
+  });
+  for (let i = 0; i < THUMB_SIDE * THUMB_SIDE; i++) {
+    for (const plane of planes) hex += Math.round(plane[i] as number).toString(16).padStart(2, '0');
+  }
+  return hex;
+}
+
+function thumbValues(hex: string): number[] {
+  const values: number[] = [];
+  for (let i = 0; i + 1 < hex.length; i += 2) values.push(parseInt(hex.slice(i, i + 2), 16));
+  const mean = values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
+  return values.map((v) => v - mean);
+}
+
+/**
+ * Mean absolute difference (0-255) between two thumbnails after removing each one's overall
+ * brightness, so a brightened copy still matches while different colours do not.
+ */
+export function thumbnailDistance(a: string, b: string): number {
+  const va = thumbValues(a);
+  const vb = thumbValues(b);
+  const n = Math.min(va.length, vb.length);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.abs((va[i] as number) - (vb[i] as number));
+  return n ? sum / n : 255;
+}
+
 /** All measurements from an 8-bit RGB image (already at the normalised size). */
 export function measurePixels(rgb: Uint8Array, width: number, height: number): PixelStats {
   const luma = lumaOf(rgb, width, height);
@@ -173,5 +210,6 @@ export function measurePixels(rgb: Uint8Array, width: number, height: number): P
     colorfulness: chroma / n,
     phash: perceptualHash(luma, width, height),
     dhash: differenceHash(luma, width, height),
+    thumb: rgbThumbnail(rgb, width, height),
   };
 }

@@ -6,7 +6,7 @@
 import { finding, mapConcurrent, type Finding, type ProgressListener } from '../core/index.js';
 import { ENGINE_READABLE_FORMATS } from '../io/index.js';
 import type { ProjectPaths } from '../project/index.js';
-import { hammingDistance, type PixelStats } from './analyze.js';
+import { hammingDistance, thumbnailDistance, type PixelStats } from './analyze.js';
 import { loadAnalysis, type PhotoAnalysis } from './analysis-cache.js';
 import { assignBucket, formatSize, predefinedBuckets, type BucketAssignment, type BucketOptions } from './buckets.js';
 import type { PhotoRecord } from './photo-index.js';
@@ -29,8 +29,14 @@ export const DOCTOR_THRESHOLDS = {
   /** Engine upscale factor above which detail is visibly invented (P17). */
   upscaleWarning: 1.05,
   upscaleStrong: 1.5,
-  /** pHash Hamming distance (of 64 bits) at or below which two photos are near-duplicates (P19). */
+  /**
+   * Near-duplicates (P19): pHash Hamming distance (of 64 bits) at most this, and 8x8 colour
+   * thumbnails within nearDuplicateColour (mean 0-255 difference). Resized, recompressed,
+   * slightly blurred or cropped copies and burst shots pass both; different photos with a
+   * similar composition (many headshots do) differ in colour or detail.
+   */
   nearDuplicate: 10,
+  nearDuplicateColour: 14,
 } as const;
 
 export type PhotoVerdict = 'ok' | 'check' | 'unusable';
@@ -251,9 +257,11 @@ export function findDuplicates(photos: readonly PhotoRecord[], reports: readonly
   const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i] as number)));
   for (let i = 0; i < candidates.length; i++) {
     for (let j = i + 1; j < candidates.length; j++) {
-      const a = candidates[i]?.stats?.phash as string;
-      const b = candidates[j]?.stats?.phash as string;
-      if (hammingDistance(a, b) <= DOCTOR_THRESHOLDS.nearDuplicate) parent[root(j)] = root(i);
+      const a = candidates[i]?.stats as PixelStats;
+      const b = candidates[j]?.stats as PixelStats;
+      if (hammingDistance(a.phash, b.phash) <= DOCTOR_THRESHOLDS.nearDuplicate && thumbnailDistance(a.thumb, b.thumb) <= DOCTOR_THRESHOLDS.nearDuplicateColour) {
+        parent[root(j)] = root(i);
+      }
     }
   }
   const clusters = new Map<number, string[]>();

@@ -6,7 +6,7 @@ import { formatConfigToml, parseConfigText } from './config.js';
 import { projectErrors } from './errors.js';
 import { CONFIG_FILE_NAME, projectPaths, type ProjectPaths } from './layout.js';
 import { NAME_PATTERN, type ProjectConfig, type ProjectConfigInput } from './schema/index.js';
-import { checkClassWord, checkTriggerToken } from './trigger-token.js';
+import { checkClassWord, checkTriggerToken, type TokenCheckOptions } from './trigger-token.js';
 
 export interface Project {
   readonly paths: ProjectPaths;
@@ -41,7 +41,7 @@ function defaultName(root: string): string {
 }
 
 /** Checks that need more than the schema: the token and class word rules. */
-export function checkProjectConfig(config: ProjectConfig, options: { readonly tokenize?: boolean } = {}): Finding[] {
+export function checkProjectConfig(config: ProjectConfig, options: TokenCheckOptions = {}): Finding[] {
   return [...checkTriggerToken(config.token, options), ...checkClassWord(config.class)];
 }
 
@@ -61,7 +61,7 @@ export async function initProject(root: string, options: InitProjectOptions): Pr
   };
   const text = formatConfigToml(input);
   const parsed = parseConfigText(text, CONFIG_FILE_NAME);
-  const findings = [...parsed.findings, ...(parsed.config ? checkProjectConfig(parsed.config) : [])];
+  const findings = [...parsed.findings, ...(parsed.config ? checkProjectConfig(parsed.config, { pieces: true }) : [])];
   if (!parsed.config || partitionFindings(findings).errors.length > 0) {
     const errors = partitionFindings(findings).errors;
     const tokenError = errors.find((f) => f.code === 'PROJECT_BAD_TOKEN' || f.code === 'PROJECT_BAD_CLASS');

@@ -4,7 +4,7 @@
  * a shell line and CLIP's tokenizer.
  */
 import { finding, type Finding } from '../core/index.js';
-import { clipTokenize } from '../io/index.js';
+import { clipTokenize, isSingleClipToken } from '../io/index.js';
 import { CLASS_PATTERN, TOKEN_PATTERN } from './schema/index.js';
 
 const SHELL_OR_PATH = /[\s,/\\:;*?"'<>|$`!&(){}[\]#~=%^]/;
@@ -12,7 +12,14 @@ const SHELL_OR_PATH = /[\s,/\\:;*?"'<>|$`!&(){}[\]#~=%^]/;
 /** Booru/class words that must never be the trigger. */
 const RESERVED = new Set(['1girl', '1boy', 'woman', 'man', 'girl', 'boy', 'person', 'solo', 'photo', 'realistic']);
 
-export function checkTriggerToken(token: string, options: { readonly tokenize?: boolean } = {}): Finding[] {
+export interface TokenCheckOptions {
+  /** Check the token against CLIP's vocabulary (default true). */
+  readonly tokenize?: boolean;
+  /** Also split it with the full tokenizer to report long tokens (slower; used by tack init). */
+  readonly pieces?: boolean;
+}
+
+export function checkTriggerToken(token: string, options: TokenCheckOptions = {}): Finding[] {
   const subject = 'token';
   if (token.length === 0) {
     return [finding('error', 'PROJECT_BAD_TOKEN', 'The trigger token is empty.', { subject, fix: 'Pick a made-up word such as "xanrms".' })];
@@ -50,17 +57,16 @@ export function checkTriggerToken(token: string, options: { readonly tokenize?: 
       finding('info', 'PROJECT_TOKEN_CASE', `CLIP lowercases text, so "${token}" trains the same as "${token.toLowerCase()}".`, { subject }),
     );
   }
-  if (options.tokenize !== false) {
+  if (options.tokenize !== false && isSingleClipToken(token)) {
+    findings.push(
+      finding('warning', 'PROJECT_TOKEN_KNOWN', `The trigger token "${token}" is a whole word in the SDXL text encoders' vocabulary, so the base model already has a meaning for it.`, {
+        subject,
+        fix: 'A made-up word that CLIP splits into 2-3 pieces (e.g. "xanrms" -> xan + rms) binds to your subject without fighting an existing meaning.',
+      }),
+    );
+  } else if (options.tokenize !== false && options.pieces) {
     const pieces = clipTokenize(token.toLowerCase());
-    if (pieces.length === 1) {
-      findings.push(
-        finding('warning', 'PROJECT_TOKEN_KNOWN', `The trigger token "${token}" is a whole word in the SDXL text encoders' vocabulary, so the base model already has a meaning for it.`, {
-          subject,
-          fix: 'A made-up word that CLIP splits into 2-3 pieces (e.g. "xanrms" -> xan + rms) binds to your subject without fighting an existing meaning.',
-          data: { pieces },
-        }),
-      );
-    } else if (pieces.length > 4) {
+    if (pieces.length > 4) {
       findings.push(
         finding('info', 'PROJECT_TOKEN_LONG', `The trigger token "${token}" is ${pieces.length} CLIP tokens (${pieces.join(' ')}); 2-3 is typical.`, { subject, data: { pieces } }),
       );
