@@ -12,9 +12,9 @@ import { assignBucket, formatSize, predefinedBuckets, type BucketAssignment, typ
 import type { PhotoRecord } from './photo-index.js';
 
 export const DOCTOR_THRESHOLDS = {
-  /** Top-quarter Laplacian variance at 1024 px: sharp photos measure 400-1500; a 1 px Gaussian blur about 50-100; 2 px about 10. */
+  /** Top-quarter Laplacian variance at 1024 px: sharp photos measure 400-1500; a 1 px Gaussian blur 55-100 (soft); 2 px about 10 (blurry). */
   blurry: 25,
-  soft: 120,
+  soft: 80,
   /** Mean luma (0-255) below which a photo is too dark to show the subject's features. */
   darkMeanLuma: 50,
   /** Share of crushed-black pixels (luma < 16) that hides detail. */

@@ -184,7 +184,7 @@ export async function writeDataset(project: Project, photos: readonly PhotoRecor
         before !== undefined &&
         before.photoSha256 === photo.sha256 &&
         before.transform === treatment.kind &&
-        before.image === rel(imageFile) &&
+        path.basename(before.image) === path.basename(imageFile) &&
         (await fileSize(imageFile)) === before.imageBytes;
       let width = probe.orientedWidth;
       let height = probe.orientedHeight;

@@ -35,3 +35,12 @@ export {
 } from './hub-download.js';
 export { readTaggerInput, decodeForTagger, encodeForVisionModel, decodeForCaptioner } from './model-input.js';
 export { taggerTensorFromRgb, padAndAreaResize, lanczosResize, compositeOnWhite, squarePadding, padToSquare } from './engine-resize.js';
+export { describeImageWithChat, type VisionChatOptions, type VisionChatRequest, type VisionChatResult } from './openai-chat.js';
+export { openLocalCaptioner, fetchLocalCaptionerFiles, type LocalCaptioner, type LocalCaptionerOptions, type LocalCaptionerFamily } from './transformers-captioner.js';
+export { faceErrors } from './face-errors.js';
+export { cosineSimilarity, normalizeEmbedding, type DetectedFace, type FaceAnalysis, type FaceEmbedder, type RgbPixels } from './face-types.js';
+export { loadHumanFaceEmbedder, HUMAN_FACE_MODEL_ID, type HumanFaceOptions } from './face-human.js';
+export { differenceHash, hammingDistance, type ImageHash } from './image-hash.js';
+export { startHumanPool, type HumanPool } from './face-human.js';
+export { humanCohortMean } from './face-cohort.js';
+export { loadOnnxFaceEmbedder, resolveOnnxFaceModel, onnxFaceModelId, alignFace, similarityTransform, type OnnxFaceOptions, type ResolveOnnxOptions } from './face-onnx.js';

@@ -1,0 +1,142 @@
+/**
+ * Benchmark of the prepare half: `tack add` + `tack doctor` + `tack prepare` on N photos of
+ * 4000x3000 (a tenth stored sideways with EXIF orientation 6), against a floor: plain sharp
+ * decode + resize to 1024 of the same files at the same concurrency.
+ *
+ *   node --import tsx bench/dataset.ts [--n 200] [--concurrency 2]
+ *
+ * Prints images/s for each stage and the whole pipeline, the ratio to the floor (target >= 50 %),
+ * the doctor rerun time with nothing changed (target < 1 s for 200 photos) and the peak RSS of
+ * each measured process (target < 1 GB, not growing with N). Each phase runs in its own process
+ * so generation and the floor do not inflate the pipeline's RSS. Photos are cached in bench/out/.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
+};
+const N = Number(arg('n', '200'));
+const CONCURRENCY = Number(arg('concurrency', '2'));
+const phase = arg('phase', 'main');
+const photosDir = path.join(here, 'out', `photos-${N}`);
+
+async function generate(): Promise<void> {
+  if (existsSync(photosDir) && readdirSync(photosDir).length === N) return;
+  rmSync(photosDir, { recursive: true, force: true });
+  mkdirSync(photosDir, { recursive: true });
+  // One large blurred-noise base; each photo is a different 4000x3000 window of it (distinct
+  // content, realistic JPEG sizes), re-tinted, with every tenth stored sideways + EXIF 6.
+  const W = 6400;
+  const H = 4800;
+  const noise = Buffer.alloc(W * H * 3);
+  let s = 12345;
+  for (let i = 0; i < noise.length; i++) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    noise[i] = 64 + (s >> 16) % 128;
+  }
+  const base = await sharp(noise, { raw: { width: W, height: H, channels: 3 } }).blur(2).raw().toBuffer();
+  for (let i = 0; i < N; i++) {
+    const left = (i * 337) % (W - 4000);
+    const top = (i * 211) % (H - 3000);
+    const rotated = i % 10 === 0;
+    let image = sharp(base, { raw: { width: W, height: H, channels: 3 } })
+      .extract({ left, top, width: 4000, height: 3000 })
+      .linear(0.8 + (i % 7) * 0.05, (i % 5) * 6);
+    image = rotated ? image.jpeg({ quality: 90 }).withMetadata({ orientation: 6 }) : image.jpeg({ quality: 90 });
+    await image.toFile(path.join(photosDir, `photo-${String(i).padStart(4, '0')}.jpg`));
+    if ((i + 1) % 50 === 0) process.stderr.write(`  generated ${i + 1}/${N}\n`);
+  }
+}
+
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+async function floorPhase(): Promise<Record<string, number>> {
+  const { mapConcurrent } = await import('../src/core/index.js');
+  const files = readdirSync(photosDir).map((f) => path.join(photosDir, f));
+  sharp.concurrency(1);
+  const t0 = performance.now();
+  await mapConcurrent(files, CONCURRENCY, async (f) => {
+    await sharp(f).resize({ width: 1024, height: 1024, fit: 'inside' }).raw().toBuffer();
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, imagesPerSecond: files.length / seconds, peakRssMb: peakRssMb() };
+}
+
+async function pipelinePhase(): Promise<Record<string, number>> {
+  const { configureImageThreads } = await import('../src/io/index.js');
+  const { initProject, loadProject } = await import('../src/project/index.js');
+  const { importPhotos } = await import('../src/dataset/index.js');
+  const { prepareDataset, runDoctor } = await import('../src/pipeline/index.js');
+  configureImageThreads(1);
+  const dir = path.join(os.tmpdir(), `tack-bench-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  await initProject(dir, { token: 'xanrms', className: 'woman' });
+  const project = await loadProject(dir);
+  const t0 = performance.now();
+  const added = await importPhotos(project.paths, [photosDir]);
+  const t1 = performance.now();
+  const report = await runDoctor(project);
+  const t2 = performance.now();
+  const prepared = await prepareDataset(project);
+  const t3 = performance.now();
+  const rerun = await runDoctor(project);
+  const t4 = performance.now();
+  const fresh = await loadProject(dir);
+  const t5 = performance.now();
+  await runDoctor(fresh);
+  const t6 = performance.now();
+  rmSync(dir, { recursive: true, force: true });
+  if (added.added.length !== N || report.photos.length !== N || prepared.manifest.images.length !== N) throw new Error('the pipeline did not process every photo');
+  return {
+    addSeconds: (t1 - t0) / 1000,
+    doctorSeconds: (t2 - t1) / 1000,
+    prepareSeconds: (t3 - t2) / 1000,
+    pipelineSeconds: (t3 - t0) / 1000,
+    imagesPerSecond: N / ((t3 - t0) / 1000),
+    doctorRerunSeconds: (t4 - t3) / 1000,
+    doctorRerunWithProjectLoadSeconds: (t6 - t4) / 1000,
+    converted: prepared.manifest.images.filter((i) => i.transform === 'converted').length,
+    rerunVerdictSame: rerun.verdict === report.verdict ? 1 : 0,
+    peakRssMb: peakRssMb(),
+  };
+}
+
+function runPhase(name: string): Record<string, number> {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--phase', name, '--n', String(N), '--concurrency', String(CONCURRENCY)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) throw new Error(`phase ${name} failed (${child.status})`);
+  return JSON.parse(child.stdout.trim().split('\n').pop() as string) as Record<string, number>;
+}
+
+if (phase === 'floor') {
+  console.log(JSON.stringify(await floorPhase()));
+} else if (phase === 'pipeline') {
+  console.log(JSON.stringify(await pipelinePhase()));
+} else {
+  console.error(`bench/dataset: N=${N} photos of 4000x3000 (every tenth EXIF-rotated), concurrency ${CONCURRENCY}, ${os.cpus().length} cores`);
+  await generate();
+  const floor = runPhase('floor');
+  const pipeline = runPhase('pipeline');
+  const f = (x: number, d = 2) => x.toFixed(d);
+  console.log(`floor (sharp decode + resize to 1024):   ${f(floor.imagesPerSecond!)} images/s   (${f(floor.seconds!)} s, peak RSS ${f(floor.peakRssMb!, 0)} MB)`);
+  console.log(`tack add:                                ${f(N / pipeline.addSeconds!)} images/s   (${f(pipeline.addSeconds!)} s)`);
+  console.log(`tack doctor (first run):                 ${f(N / pipeline.doctorSeconds!)} images/s   (${f(pipeline.doctorSeconds!)} s)`);
+  console.log(`tack prepare (${pipeline.converted} re-encoded):            ${f(N / pipeline.prepareSeconds!)} images/s   (${f(pipeline.prepareSeconds!)} s)`);
+  console.log(`add + doctor + prepare:                  ${f(pipeline.imagesPerSecond!)} images/s   (${f(pipeline.pipelineSeconds!)} s)`);
+  console.log(`ratio to the floor:                      ${f((100 * pipeline.imagesPerSecond!) / floor.imagesPerSecond!, 1)} %   (target >= 50 %)`);
+  console.log(`doctor rerun, nothing changed:           ${f(pipeline.doctorRerunSeconds!, 3)} s   (with a fresh project load: ${f(pipeline.doctorRerunWithProjectLoadSeconds!, 3)} s; target < 1 s)`);
+  console.log(`pipeline peak RSS:                       ${f(pipeline.peakRssMb!, 0)} MB   (target < 1024 MB)`);
+}

@@ -1,0 +1,70 @@
+/** The CLI as users run it: help, calculator plan, demo, errors and exit codes. */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { REPO_ROOT, runTack, tempDir } from './helpers/cli.js';
+
+test('tack --help lists the commands; a typo gets a suggestion and exit code 2', async () => {
+  const help = await runTack(['--help']);
+  assert.equal(help.code, 0);
+  for (const name of ['init', 'add', 'doctor', 'plan', 'prepare', 'demo']) assert.match(help.stdout, new RegExp(`\\n  ${name}\\s`));
+  const typo = await runTack(['doctr', 'x']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Did you mean "tack doctor"/);
+  const flag = await runTack(['plan', '--images', '23', '--batchsize', '2']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /no option --batchsize.*Did you mean --batch-size/s);
+  const bad = await runTack(['plan', '--images', 'many']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--images must be a whole number.*got "many"/);
+});
+
+test("calculator mode reproduces the recipe's example: 23 images, batch 2 -> 40 repeats, 6 epochs, 2760 steps", async () => {
+  const run = await runTack(['plan', '--images', '23', '--batch-size', '2', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const plan = JSON.parse(run.stdout) as { kind: string; mode: string; recipe: { repeats: number; imageRepeats: number; epochs: number; totalSteps: number }; engineLowerBound: number; explanation: string[] };
+  assert.equal(plan.kind, 'plan');
+  assert.equal(plan.mode, 'calculator');
+  assert.deepEqual([plan.recipe.repeats, plan.recipe.imageRepeats, plan.recipe.epochs, plan.recipe.totalSteps], [40, 920, 6, 2760]);
+  assert.equal(plan.engineLowerBound, 2760);
+  assert.match(plan.explanation.join(' '), /40 repeats give 920 \(39 would give 897, short of 900\)/);
+  const text = await runTack(['plan', '--images', '23', '--batch-size', '2']);
+  assert.match(text.stdout, /total steps\s+2760\s+>= 2760/);
+  assert.match(text.stdout, /20\s+12\s+2760\s+12/);
+  const none = await runTack(['plan']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--images N for calculator mode/);
+});
+
+test('tack demo runs the prepare path on the bundled photos, says what is next, and can run again', async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const run = await runTack(['demo', 'demo-project'], { cwd: dir });
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  assert.match(run.stdout, /\$ tack doctor demo-project/);
+  assert.match(run.stdout, /ana-blurry-08\.jpg\s+blurry/);
+  assert.match(run.stdout, /IMG_2041\.jpg: Stored turned 90°/);
+  assert.match(run.stdout, /Next steps:/);
+  const manifest = JSON.parse(await readFile(path.join(dir, 'demo-project', 'dataset', 'manifest.json'), 'utf8')) as { imageDir: string; images: Array<{ photo: string; transform: string; captionText: string }> };
+  assert.equal(manifest.images.length, 11);
+  assert.equal(manifest.imageDir, 'dataset/img/82_xanrms woman');
+  const heic = manifest.images.find((i) => i.photo.endsWith('IMG_2044.heic'));
+  assert.equal(heic?.transform, 'converted');
+  assert.ok(!manifest.images.find((i) => i.photo.endsWith('ana-portrait-02.jpg'))?.captionText.includes('score_9'));
+  const again = await runTack(['demo', 'demo-project', '--json'], { cwd: dir });
+  assert.equal(again.code, 0, again.stderr);
+  const doc = JSON.parse(again.stdout) as { kind: string; steps: Array<{ command: string; exitCode: number; result: { skipped?: unknown[]; written?: number } }> };
+  assert.equal(doc.kind, 'demo');
+  assert.equal(doc.steps[0]?.result.skipped?.length, 11, 'the photos are already in the project');
+  assert.equal(doc.steps.at(-1)?.result.written, 0, 'nothing to rewrite');
+});
+
+test('tack errors lists every code with its exit code, and the README documents each one', async () => {
+  const run = await runTack(['errors', '--json']);
+  const doc = JSON.parse(run.stdout) as { errors: Array<{ code: string; exitCode: number }> };
+  assert.ok(doc.errors.length > 10);
+  const readme = await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const missing = doc.errors.filter((e) => !readme.includes(e.code)).map((e) => e.code);
+  assert.deepEqual(missing, [], 'error codes missing from README.md');
+});
