@@ -1,5 +1,6 @@
 /** The CLI as users run it: help, calculator plan, demo, errors and exit codes. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -60,11 +61,13 @@ test('tack demo runs the prepare path on the bundled photos, says what is next, 
   assert.equal(doc.steps.at(-1)?.result.written, 0, 'nothing to rewrite');
 });
 
-test('tack errors lists every code with its exit code, and the README documents each one', async () => {
+test('tack errors lists every code with its exit code, and the README documents each one and every command', async () => {
   const run = await runTack(['errors', '--json']);
   const doc = JSON.parse(run.stdout) as { errors: Array<{ code: string; exitCode: number }> };
   assert.ok(doc.errors.length > 10);
   const readme = await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const missing = doc.errors.filter((e) => !readme.includes(e.code)).map((e) => e.code);
+  const missing = doc.errors.filter((e) => !readme.includes(`\`${e.code}\``)).map((e) => e.code);
   assert.deepEqual(missing, [], 'error codes missing from README.md');
+  const check = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'gen-readme.ts'), '--check'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  assert.equal(check.status, 0, `README.md command reference or error table out of date: ${check.stderr}`);
 });

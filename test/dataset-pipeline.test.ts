@@ -162,3 +162,45 @@ test('an interrupted prepare leaves an incomplete manifest that a rerun complete
   assert.equal(files.filter((f) => f.endsWith('.jpg')).length, 4);
   assert.ok(!files.some((f) => f.includes('.tmp-')), 'no temp files left');
 });
+
+test('every supported format imports and comes out of prepare in a format the trainer reads', async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const project = await newProject(dir);
+  const src = path.join(dir, 'src');
+  await mkdir(src);
+  const photo = async (seed: number) => makePhoto(640, 480, { seed });
+  await (await photo(41)).webp().toFile(path.join(src, 'a.webp'));
+  await (await photo(42)).avif().toFile(path.join(src, 'b.avif'));
+  await (await photo(43)).tiff().toFile(path.join(src, 'c.tif'));
+  await (await photo(44)).png().toFile(path.join(src, 'd.png'));
+  const raw = await (await photo(45)).ensureAlpha().raw().toBuffer();
+  const { encodeBmp } = await import('../src/io/index.js');
+  await writeFile(path.join(src, 'e.bmp'), encodeBmp(raw, 640, 480));
+  await (await photo(46)).gif().toFile(path.join(src, 'f.gif'));
+  await copyFile(path.join(REPO_ROOT, 'assets', 'demo', 'IMG_2044.heic'), path.join(src, 'g.heic'));
+  await writeJpeg(path.join(src, 'h.jpeg'), 640, 480, { seed: 47 });
+  const result = await importPhotos(project.paths, [src]);
+  assert.equal(result.added.length, 8, JSON.stringify(result.failed));
+  const prepared = await prepareDataset(project);
+  const written = new Map(prepared.manifest.images.map((i) => [path.basename(i.photo), path.basename(i.image)]));
+  assert.deepEqual(Object.fromEntries(written), {
+    'a.webp': 'a.webp',
+    'b.avif': 'b.jpg',
+    'c.tif': 'c.png',
+    'd.png': 'd.png',
+    'e.bmp': 'e.bmp',
+    'f.gif': 'f.png',
+    'g.heic': 'g.jpg',
+    'h.jpeg': 'h.jpg',
+  });
+  const folder = path.join(project.paths.root, prepared.manifest.imageDir);
+  for (const file of written.values()) {
+    const ext = path.extname(file).slice(1);
+    assert.ok(['jpg', 'png', 'webp', 'bmp'].includes(ext), `${file}: the trainer reads png/jpg/jpeg/webp/bmp only`);
+    if (ext !== 'bmp') {
+      const meta = await sharp(path.join(folder, file)).metadata();
+      assert.ok(meta.width && meta.height, file);
+    }
+  }
+});

@@ -106,7 +106,23 @@ export function differenceHash(small: ArrayLike<number>): string {
   return bitsToHex(bits);
 }
 
+/** A 64-bit hash as two 32-bit halves, for fast comparison of many pairs. */
+export function hashWords(hex: string): [number, number] {
+  return [parseInt(hex.slice(0, 8), 16) >>> 0, parseInt(hex.slice(8, 16), 16) >>> 0];
+}
+
+function popcount32(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+export function hammingWords(a: readonly [number, number], b: readonly [number, number]): number {
+  return popcount32((a[0] ^ b[0]) >>> 0) + popcount32((a[1] ^ b[1]) >>> 0);
+}
+
 export function hammingDistance(a: string, b: string): number {
+  if (a.length === 16 && b.length === 16) return hammingWords(hashWords(a), hashWords(b));
   let d = 0;
   for (let i = 0; i < a.length; i++) {
     let x = parseInt(a[i] as string, 16) ^ parseInt(b[i] as string, 16);
@@ -163,7 +179,7 @@ function thumbnailHex(means: Float64Array): string {
   return hex;
 }
 
-function thumbValues(hex: string): number[] {
+export function thumbValues(hex: string): number[] {
   const values: number[] = [];
   for (let i = 0; i + 1 < hex.length; i += 2) values.push(parseInt(hex.slice(i, i + 2), 16));
   const mean = values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
@@ -175,8 +191,10 @@ function thumbValues(hex: string): number[] {
  * brightness, so a brightened copy still matches while different colours do not.
  */
 export function thumbnailDistance(a: string, b: string): number {
-  const va = thumbValues(a);
-  const vb = thumbValues(b);
+  return thumbValueDistance(thumbValues(a), thumbValues(b));
+}
+
+export function thumbValueDistance(va: readonly number[], vb: readonly number[]): number {
   const n = Math.min(va.length, vb.length);
   let sum = 0;
   for (let i = 0; i < n; i++) sum += Math.abs((va[i] as number) - (vb[i] as number));

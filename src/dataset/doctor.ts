@@ -6,7 +6,7 @@
 import { finding, mapConcurrent, type Finding, type ProgressListener } from '../core/index.js';
 import { ENGINE_READABLE_FORMATS } from '../io/index.js';
 import type { ProjectPaths } from '../project/index.js';
-import { hammingDistance, thumbnailDistance, type PixelStats } from './analyze.js';
+import { hammingWords, hashWords, thumbValueDistance, thumbValues, type PixelStats } from './analyze.js';
 import { loadAnalysis, type PhotoAnalysis } from './analysis-cache.js';
 import { assignBucket, formatSize, predefinedBuckets, type BucketAssignment, type BucketOptions } from './buckets.js';
 import type { PhotoRecord } from './photo-index.js';
@@ -253,13 +253,16 @@ export function findDuplicates(photos: readonly PhotoRecord[], reports: readonly
   }
   // Union-find over pairs within the pHash distance.
   const candidates = reports.filter((r) => r.stats && !inExact.has(r.file));
+  const hashes = candidates.map((c) => hashWords((c.stats as PixelStats).phash));
+  const thumbs = candidates.map((c) => thumbValues((c.stats as PixelStats).thumb));
   const parent = candidates.map((_, i) => i);
   const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i] as number)));
   for (let i = 0; i < candidates.length; i++) {
     for (let j = i + 1; j < candidates.length; j++) {
-      const a = candidates[i]?.stats as PixelStats;
-      const b = candidates[j]?.stats as PixelStats;
-      if (hammingDistance(a.phash, b.phash) <= DOCTOR_THRESHOLDS.nearDuplicate && thumbnailDistance(a.thumb, b.thumb) <= DOCTOR_THRESHOLDS.nearDuplicateColour) {
+      if (
+        hammingWords(hashes[i] as [number, number], hashes[j] as [number, number]) <= DOCTOR_THRESHOLDS.nearDuplicate &&
+        thumbValueDistance(thumbs[i] as number[], thumbs[j] as number[]) <= DOCTOR_THRESHOLDS.nearDuplicateColour
+      ) {
         parent[root(j)] = root(i);
       }
     }
