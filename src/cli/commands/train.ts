@@ -1,0 +1,176 @@
+import path from 'node:path';
+import { formatDuration, sortFindings, type Finding } from '../../core/index.js';
+import { SOURCE_WORDS, type SettingDecision } from '../../engine/index.js';
+import { prepareDataset } from '../../pipeline/index.js';
+import { loadProject } from '../../project/index.js';
+import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type RunOutcome } from '../../run/index.js';
+import { choiceOption, stringOption, type CommandContext, type CommandSpec } from '../command.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { formatFinding } from '../render.js';
+import { TrainDisplay } from './train-display.js';
+
+/** Quotes an argument for display the way a POSIX shell would need it. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+function formatValue(value: unknown): string {
+  if (Array.isArray(value)) return value.length ? value.join(' ') : '(none)';
+  return String(value);
+}
+
+function printDecisions(ctx: CommandContext, decisions: readonly SettingDecision[]): void {
+  ctx.print('Settings:');
+  const unetOnly = decisions.some((d) => d.key === 'train_text_encoder' && d.value === false);
+  for (const d of decisions) {
+    if (d.key === 'extra_args' && Array.isArray(d.value) && d.value.length === 0) continue;
+    if (d.key === 'text_encoder_lr' && unetOnly) {
+      ctx.print(`  ${d.key.padEnd(27)} ${'-'.padEnd(12)}  (not used: the text encoders are not trained)`);
+      continue;
+    }
+    const why = d.reason ? `  (${d.reason.why}; ${SOURCE_WORDS[d.reason.source]})` : d.layer === 'tack.toml [train]' ? '  (tack.toml [train])' : '';
+    ctx.print(`  ${d.key.padEnd(27)} ${formatValue(d.value).padEnd(12)}${why}`);
+  }
+}
+
+function printPrepared(ctx: CommandContext, prepared: PreparedRun): void {
+  const m = prepared.meta;
+  const p = m.plan;
+  ctx.print(`Run ${prepared.id} in ${prepared.paths.dir}`);
+  ctx.print(`  preset ${m.preset.name}, GPU profile ${m.preset.gpuProfile}${prepared.probe?.gpus.length ? ` (${prepared.probe.gpus.map((g) => g.name).join(', ')})` : ''}`);
+  ctx.print(`  ${p.images} images x ${p.repeats} repeats = ${p.images * p.repeats} per epoch; ${p.epochs} epochs at batch ${p.batchSize}${p.gradientAccumulationSteps > 1 ? ` x ${p.gradientAccumulationSteps} accumulation` : ''}${p.numProcesses > 1 ? ` on ${p.numProcesses} GPUs` : ''}`);
+  ctx.print(`  the engine will train ${p.totalSteps} steps (${p.batchesPerEpoch} batches per epoch over ${prepared.engineSteps.buckets.length} bucket(s); the recipe's formula gives ${p.recipeSteps})`);
+  ctx.print();
+  printDecisions(ctx, prepared.decisions);
+  ctx.print();
+  const notes = prepared.findings.filter((f) => f.severity === 'info' && f.code.startsWith('ENGINE_NOTE'));
+  if (notes.length) {
+    ctx.print('Pitfalls prevented:');
+    for (const n of notes) ctx.print(`  ${((n.data?.pitfall as string | undefined) ?? '').padEnd(4)} ${n.message}`);
+    ctx.print();
+  }
+  const rest = sortFindings(prepared.findings.filter((f) => !(f.severity === 'info' && f.code.startsWith('ENGINE_NOTE')) && f.code !== 'ENGINE_MODEL_SDXL'));
+  if (rest.length) {
+    for (const f of rest) ctx.print(formatFinding(f));
+    ctx.print();
+  }
+  ctx.print(`Command (cwd ${prepared.launch.command.cwd}):`);
+  const env = Object.entries(prepared.launch.command.env).map(([k, v]) => `${k}=${shellQuote(v)}`);
+  ctx.print(`  ${[...env, ...prepared.launch.command.argv.map(shellQuote)].join(' ')}`);
+}
+
+function printOutcome(ctx: CommandContext, outcome: RunOutcome, runDir: string): void {
+  ctx.print();
+  const head = outcome.kind === 'succeeded' ? 'Succeeded' : outcome.kind === 'failed' ? `Failed (${outcome.reason})` : outcome.kind === 'cancelled' ? 'Cancelled' : 'Interrupted';
+  ctx.print(`${head}: ${outcome.message}`);
+  if (outcome.kind === 'failed' && outcome.lastLines.length) {
+    ctx.print('  last lines of log.txt:');
+    for (const line of outcome.lastLines.slice(-8)) ctx.print(`    ${line.slice(0, 200)}`);
+  }
+  if (outcome.durationMs !== undefined) ctx.print(`  ${outcome.steps?.done ?? 0}/${outcome.steps?.total ?? '?'} steps in ${formatDuration(outcome.durationMs)}${outcome.finalLoss != null ? `, final average loss ${outcome.finalLoss.toPrecision(3)}` : ''}`);
+  for (const ck of outcome.checkpoints ?? []) ctx.print(`  epoch ${ck.epoch}${ck.final ? ' (final)' : ''}: ${path.join(runDir, ck.file)}`);
+  if (outcome.kind !== 'succeeded') ctx.print(`  hint: ${outcome.hint}`);
+}
+
+function exitCodeFor(outcome: RunOutcome): number {
+  if (outcome.kind === 'succeeded') return EXIT_CODES.ok;
+  if (outcome.kind === 'cancelled') return EXIT_CODES.cancelled;
+  return EXIT_CODES.training;
+}
+
+function findingsJson(findings: readonly Finding[]): Finding[] {
+  return sortFindings(findings);
+}
+
+export const trainCommand: CommandSpec = {
+  name: 'train',
+  summary: 'Train the LoRA: prepare, plan, write the configs, launch sd-scripts and supervise it',
+  usage: 'train <project> [--dry-run] [--resume] [--preset <name>] [--gpu-profile auto|8gb|12gb|16gb|24gb] [--json]',
+  details: `Prepares the dataset if needed, picks the GPU profile from the GPU memory, resolves the preset
+with your [train] settings, plans epochs so the run lands near [plan] target_steps, and writes
+runs/<id>/ (configs, sample prompts, the exact command). The configs are checked against the
+engine's own argument list and dataset rules before anything starts. Then it launches
+\`accelerate launch sdxl_train_network.py\` and shows live progress; each epoch's checkpoint and
+sample images are listed as they appear. Known failures (out of GPU memory, NaN loss, refused
+arguments, "No data found") end with a clear reason and what to do. Ctrl-C stops the trainer
+gracefully and keeps the checkpoints saved so far; --resume continues from the newest saved
+optimizer state.
+Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
+  tack train my-lora --dry-run
+  tack train my-lora
+  tack train my-lora --resume`,
+  positionals: [{ name: 'project', required: true, description: 'The project folder.' }],
+  options: {
+    'dry-run': { type: 'boolean', description: 'Write the run folder and print the command; launch nothing (works without sd-scripts or a GPU).' },
+    resume: { type: 'boolean', description: 'Continue the newest interrupted, cancelled or failed run from its saved state.' },
+    preset: { type: 'string', value: '<name>', description: 'Preset for this run (default: preset in tack.toml); tack preset list.' },
+    'gpu-profile': { type: 'string', value: '<profile>', description: 'auto (from the GPU), 8gb, 12gb, 16gb or 24gb.' },
+  },
+  json: true,
+  async run(ctx, { values, positionals }) {
+    const projectArg = positionals[0] as string;
+    const project = await loadProject(path.resolve(ctx.cwd, projectArg), { tokenize: false });
+    const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
+    const presetName = stringOption(values, 'preset');
+    const display = new TrainDisplay(ctx.stderr);
+    const onEvent = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
+
+    if (values.resume) {
+      await markInterruptedRuns(project.paths, projectArg);
+      const plan = await planResume(project);
+      if (!ctx.json) {
+        ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
+      }
+      const outcome = await resumeRun(plan, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
+      display.finish();
+      if (ctx.json) ctx.printJson({ kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, outcome });
+      else printOutcome(ctx, outcome, plan.paths.dir);
+      return exitCodeFor(outcome);
+    }
+
+    const bar = ctx.progress('Preparing the dataset');
+    const prepared = await prepareDataset(project, { signal: ctx.signal, onProgress: bar });
+    bar.finish();
+    const run = await prepareRun({
+      project,
+      manifest: prepared.manifest,
+      env: ctx.env,
+      dryRun: Boolean(values['dry-run']),
+      signal: ctx.signal,
+      ...(presetName ? { presetName } : {}),
+      ...(gpuProfile ? { gpuProfile } : {}),
+    });
+    const doc = {
+      kind: 'train',
+      dryRun: Boolean(values['dry-run']),
+      run: { id: run.id, dir: run.paths.dir },
+      preset: run.meta.preset.name,
+      gpuProfile: run.meta.preset.gpuProfile,
+      plan: run.meta.plan,
+      settings: run.meta.preset.settings,
+      decisions: run.decisions,
+      findings: findingsJson(run.findings),
+      command: run.launch.command,
+      configs: { dataset: run.paths.datasetToml, args: run.paths.argsToml, samplePrompts: run.paths.samplePrompts },
+    };
+    if (!ctx.json) printPrepared(ctx, run);
+    if (values['dry-run']) {
+      if (ctx.json) ctx.printJson(doc);
+      else {
+        ctx.print();
+        ctx.print(`Dry run: nothing was launched. The configs are in ${run.paths.configDir}.`);
+        ctx.print(`Train here: tack train ${projectArg}   or on a rented GPU: tack export ${projectArg} --bundle ${path.basename(project.paths.root)}.zip`);
+      }
+      return EXIT_CODES.ok;
+    }
+    if (!ctx.json) ctx.print();
+    const outcome = await startRun(run, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
+    display.finish();
+    if (ctx.json) ctx.printJson({ ...doc, outcome });
+    else {
+      printOutcome(ctx, outcome, run.paths.dir);
+      if (outcome.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
+    }
+    return exitCodeFor(outcome);
+  },
+};

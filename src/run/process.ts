@@ -1,0 +1,222 @@
+/**
+ * Child processes, started from an argument array and never through a shell. Two shapes:
+ * `runCaptured` for short commands (probes, git, pip) and `spawnSupervised` for the trainer,
+ * which runs in its own process group so that Ctrl-C in the terminal reaches only tack, and
+ * tack decides how to stop it: SIGINT to the whole group (accelerate and the training script),
+ * then SIGKILL after a grace period. If tack itself exits, the group is killed with it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+
+export interface CapturedResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  /** Set when the program could not be started at all (ENOENT ...). */
+  readonly spawnError?: NodeJS.ErrnoException;
+}
+
+export interface CapturedOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** Each chunk of output as it arrives (both streams). */
+  readonly onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
+  /** Keep at most this many characters of each stream (the tail). */
+  readonly maxChars?: number;
+}
+
+/** Runs a command to completion and returns its output (the tail, for chatty commands). */
+export function runCaptured(argv: readonly string[], options: CapturedOptions = {}): Promise<CapturedResult> {
+  const [file, ...args] = argv as [string, ...string[]];
+  const max = options.maxChars ?? 1_000_000;
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let settled = false;
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+    } catch (error) {
+      resolve({ code: null, signal: null, stdout: '', stderr: '', timedOut: false, spawnError: error as NodeJS.ErrnoException });
+      return;
+    }
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    const onExit = () => killGroup();
+    process.once('exit', onExit);
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          killGroup();
+        }, options.timeoutMs)
+      : undefined;
+    const onAbort = () => killGroup();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+    const take = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const text = decoders[stream].write(chunk);
+      options.onOutput?.(text, stream);
+      if (stream === 'stdout') stdout = (stdout + text).slice(-max);
+      else stderr = (stderr + text).slice(-max);
+    };
+    child.stdout?.on('data', take('stdout'));
+    child.stderr?.on('data', take('stderr'));
+    const finish = (result: Omit<CapturedResult, 'stdout' | 'stderr' | 'timedOut'>) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      process.removeListener('exit', onExit);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ ...result, stdout, stderr, timedOut });
+    };
+    child.on('error', (error) => finish({ code: null, signal: null, spawnError: error as NodeJS.ErrnoException }));
+    child.on('close', (code, signal) => finish({ code, signal }));
+  });
+}
+
+export interface SupervisedExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface SupervisedProcess {
+  readonly pid: number;
+  /** Resolves when the process and every holder of its output pipes are gone. */
+  readonly exited: Promise<SupervisedExit>;
+  /** SIGINT to the group now, SIGKILL after `graceMs` if it is still there. */
+  stop(graceMs: number): void;
+  /** SIGKILL to the group now. */
+  kill(): void;
+  readonly stopRequestedAt: number | undefined;
+  /** The grace period ran out and the group got SIGKILL. */
+  readonly killedAfterGrace: boolean;
+}
+
+export interface SupervisedOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Raw output chunks in arrival order (for the log file). */
+  readonly onChunk: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+  /** Decoded text in whole lines (ending with \n or \r), per stream, for the parser. */
+  readonly onLines: (text: string, stream: 'stdout' | 'stderr') => void;
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    /* the group is gone */
+  }
+}
+
+/** Starts the trainer in its own process group with piped output. Throws on spawn failure. */
+export async function spawnSupervised(argv: readonly string[], options: SupervisedOptions): Promise<SupervisedProcess> {
+  const [file, ...args] = argv as [string, ...string[]];
+  const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  const pid = child.pid as number;
+  const onExit = () => signalGroup(child, 'SIGKILL');
+  process.once('exit', onExit);
+  let stopRequestedAt: number | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  let killedAfterGrace = false;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    const source = child[stream];
+    source?.on('data', (chunk: Buffer) => {
+      options.onChunk(chunk, stream);
+      const text = pending + decoder.write(chunk);
+      let cut = -1;
+      for (let i = text.length - 1; i >= 0; i--) {
+        const c = text.charCodeAt(i);
+        if (c === 10 || c === 13) {
+          cut = i;
+          break;
+        }
+      }
+      if (cut >= 0) {
+        options.onLines(text.slice(0, cut + 1), stream);
+        pending = text.slice(cut + 1);
+      } else pending = text;
+    });
+    source?.on('end', () => {
+      const rest = pending + decoder.end();
+      pending = '';
+      if (rest) options.onLines(`${rest}\n`, stream);
+    });
+  }
+  const exited = new Promise<SupervisedExit>((resolve) => {
+    let exit: SupervisedExit | undefined;
+    let fallback: NodeJS.Timeout | undefined;
+    const done = (value: SupervisedExit) => {
+      if (killTimer) clearTimeout(killTimer);
+      if (fallback) clearTimeout(fallback);
+      process.removeListener('exit', onExit);
+      // Anything left in the group (a grandchild that ignored SIGINT) goes too.
+      signalGroup(child, 'SIGKILL');
+      resolve(value);
+    };
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      // A grandchild may still hold the pipes; give it a moment, then stop waiting for them.
+      fallback = setTimeout(() => {
+        if (stopRequestedAt === undefined) return done(exit as SupervisedExit);
+        signalGroup(child, 'SIGKILL');
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        done(exit as SupervisedExit);
+      }, 30_000);
+      fallback.unref();
+    });
+    child.once('close', (code, signal) => done(exit ?? { code, signal }));
+  });
+  return {
+    pid,
+    exited,
+    get stopRequestedAt() {
+      return stopRequestedAt;
+    },
+    get killedAfterGrace() {
+      return killedAfterGrace;
+    },
+    stop(graceMs: number) {
+      if (stopRequestedAt !== undefined) return;
+      stopRequestedAt = Date.now();
+      signalGroup(child, 'SIGINT');
+      killTimer = setTimeout(() => {
+        killedAfterGrace = true;
+        signalGroup(child, 'SIGKILL');
+      }, graceMs);
+      killTimer.unref();
+    },
+    kill() {
+      signalGroup(child, 'SIGKILL');
+    },
+  };
+}
+
+/** True when a process with this pid exists (EPERM: exists but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

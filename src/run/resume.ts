@@ -1,0 +1,127 @@
+/**
+ * tack train --resume: continue the newest run that did not finish, in its own folder, from the
+ * newest optimizer state the engine saved (output/<name>-NNNNNN-state with train_state.json).
+ * The engine continues epoch numbers and checkpoint names; its progress bar restarts at 0, so
+ * the supervisor adds the saved step back.
+ */
+import * as fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pathExists, readJson, writeJsonAtomic } from '../core/index.js';
+import { sdScriptsEngine, type TrainerEngine } from '../engine/index.js';
+import type { Project } from '../project/index.js';
+import { runErrors } from './errors.js';
+import type { RunOutcome } from './outcome.js';
+import { isProcessAlive } from './process.js';
+import { effectiveStatus, listRunIds, readRunMeta, runPaths, writeRunMeta, type RunMeta, type RunPaths } from './run-folder.js';
+import { superviseRun } from './supervise.js';
+import type { StartRunOptions } from './train.js';
+
+export interface ResumePlan {
+  readonly id: string;
+  readonly paths: RunPaths;
+  readonly meta: RunMeta;
+  /** The optimizer-state folder to continue from; undefined = start the run again from step 0. */
+  readonly stateDir?: string;
+  readonly stepOffset: number;
+  readonly argv: readonly string[];
+  readonly previousStatus: string;
+}
+
+/** The newest state folder in output/ that the engine finished writing (it has train_state.json). */
+async function newestState(engine: TrainerEngine, run: RunPaths, outputName: string): Promise<{ dir: string; step: number; epoch: number } | undefined> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(run.outputDir);
+  } catch {
+    return undefined;
+  }
+  const states: Array<{ dir: string; step: number; epoch: number }> = [];
+  for (const name of names) {
+    const parsed = engine.parseStateDirName(outputName, name);
+    if (!parsed || parsed.final) continue;
+    const dir = path.join(run.outputDir, name);
+    const state = await readJson<{ current_step?: number; current_epoch?: number } | null>(path.join(dir, 'train_state.json'), null).catch(() => null);
+    if (!state || typeof state.current_step !== 'number') continue;
+    states.push({ dir, step: state.current_step, epoch: state.current_epoch ?? parsed.epoch ?? 0 });
+  }
+  return states.sort((a, b) => b.step - a.step)[0];
+}
+
+/** Finds the newest run and how to continue it. */
+export async function planResume(project: Project, engine: TrainerEngine = sdScriptsEngine): Promise<ResumePlan> {
+  const ids = await listRunIds(project.paths);
+  const candidates: Array<{ id: string; meta: RunMeta; status: string }> = [];
+  for (const id of ids) {
+    const run = runPaths(project.paths, id);
+    const meta = await readRunMeta(run, id).catch(() => undefined);
+    if (meta && meta.status !== 'prepared') candidates.push({ id, meta, status: effectiveStatus(meta) });
+  }
+  const last = candidates[candidates.length - 1];
+  if (!last) throw runErrors.create('RUN_NOTHING_TO_RESUME', `${project.paths.runsDir} has no run that was started.`, 'Start one with tack train <project>.');
+  if (last.status === 'running') {
+    throw runErrors.create('RUN_ALREADY_RUNNING', `Run ${last.id} is still running (supervisor pid ${last.meta.supervisor?.pid}).`, 'Wait for it, or stop it with Ctrl-C in its terminal.', { details: { run: last.id } });
+  }
+  if (last.status === 'succeeded') {
+    throw runErrors.create('RUN_NOTHING_TO_RESUME', `The newest run ${last.id} finished successfully; there is nothing to resume.`, 'Start a new run with tack train <project>.', { details: { run: last.id } });
+  }
+  const run = runPaths(project.paths, last.id);
+  const trainerPid = last.meta.trainer?.pid;
+  if (trainerPid !== undefined && last.meta.supervisor?.hostname && isProcessAlive(trainerPid) && (await isTrainerProcess(trainerPid))) {
+    throw runErrors.create('RUN_ALREADY_RUNNING', `The trainer of run ${last.id} (pid ${trainerPid}) is still alive although its supervisor is gone.`, `Stop it first (kill ${trainerPid}), then resume.`, { details: { run: last.id, pid: trainerPid } });
+  }
+  const command = await readJson<{ argv: string[] } | null>(run.commandFile, null);
+  if (!command) throw runErrors.create('RUN_BAD_FOLDER', `${run.commandFile} is missing.`, 'This run cannot be resumed; start a new one with tack train.');
+  const state = await newestState(engine, run, last.meta.outputName);
+  const argv = stripResume(command.argv);
+  if (state) argv.push('--resume', state.dir);
+  return { id: last.id, paths: run, meta: last.meta, ...(state ? { stateDir: state.dir } : {}), stepOffset: state?.step ?? 0, argv, previousStatus: last.status };
+}
+
+function stripResume(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--resume') {
+      i++;
+      continue;
+    }
+    out.push(argv[i] as string);
+  }
+  return out;
+}
+
+/** On Linux, checks that a pid still runs a trainer (pids are reused). */
+async function isTrainerProcess(pid: number): Promise<boolean> {
+  try {
+    const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return /accelerate|sdxl_train_network/.test(cmdline);
+  } catch {
+    return !(await pathExists('/proc/self'));
+  }
+}
+
+/** Continues a run from its saved state (same folder: checkpoints and samples keep their numbering). */
+export async function resumeRun(plan: ResumePlan, options: StartRunOptions): Promise<RunOutcome> {
+  const train = options.project.config.train;
+  const command = await readJson<{ argv: string[]; cwd: string; env: Record<string, string> }>(plan.paths.commandFile);
+  const updated = { ...command, argv: plan.argv };
+  await writeJsonAtomic(plan.paths.commandFile, updated);
+  let meta = plan.meta;
+  if (plan.previousStatus === 'interrupted' && meta.status === 'running') {
+    meta = { ...meta, status: 'interrupted', outcome: { kind: 'interrupted', message: 'The supervisor stopped (killed or crashed) while the run was going.', hint: `Continue with tack train ${options.projectArg} --resume` } };
+    await writeRunMeta(plan.paths, meta);
+  }
+  return superviseRun({
+    engine: options.engine ?? sdScriptsEngine,
+    command: { argv: plan.argv, cwd: command.cwd, env: command.env },
+    run: plan.paths,
+    meta,
+    stallTimeoutMs: train.stall_timeout_minutes * 60_000,
+    stopGraceMs: train.stop_grace_seconds * 1000,
+    projectArg: options.projectArg,
+    stepOffset: plan.stepOffset,
+    resumedFrom: plan.stateDir ? path.relative(plan.paths.dir, plan.stateDir) : '',
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+}
+

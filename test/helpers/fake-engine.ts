@@ -1,0 +1,149 @@
+/**
+ * Test helpers for training: the fake sd-scripts in test/fixtures/fake-sd-scripts (its venv
+ * python sees fake accelerate/torch packages; FAKE_GPUS decides which GPUs torch reports), a
+ * base model file whose safetensors header has the real SDXL layout (its data is a sparse
+ * hole, so it takes no disk space), and a ready project made through the real CLI.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse, stringify } from 'smol-toml';
+import { REPO_ROOT, runTack, TACK_BIN } from './cli.js';
+import { writeJpeg } from './images.js';
+
+export const FAKE_SD_SCRIPTS = path.join(REPO_ROOT, 'test', 'fixtures', 'fake-sd-scripts');
+export const RTX_4090 = 'NVIDIA GeForce RTX 4090:24564';
+
+/** Environment for a CLI run against the fake engine, with tack's user folders inside `home`. */
+export function fakeEngineEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    TACK_SD_SCRIPTS: FAKE_SD_SCRIPTS,
+    FAKE_GPUS: RTX_4090,
+    FAKE_SD_SCRIPTS_STEP_SECONDS: '0.002',
+    TACK_CONFIG_DIR: path.join(home, 'config'),
+    TACK_DATA_DIR: path.join(home, 'data'),
+    TACK_PYTHON: '',
+    ...extra,
+  };
+}
+
+/** A file with a real SDXL checkpoint header (SAI layout, as sd-scripts saves it) and no real weights. */
+export async function writeFakeSdxlModel(file: string, kind: 'sdxl' | 'sd1' = 'sdxl'): Promise<void> {
+  const tensors: Array<[string, number[]]> =
+    kind === 'sdxl'
+      ? [
+          ['conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight', [49408, 768]],
+          ['conditioner.embedders.1.model.token_embedding', [49408, 1280]],
+          ['first_stage_model.encoder.conv_in.weight', [128, 3, 3, 3]],
+          ['model.diffusion_model.input_blocks.0.0.weight', [320, 4, 3, 3]],
+          ['model.diffusion_model.label_emb.0.0.weight', [1280, 2816]],
+        ]
+      : [
+          ['cond_stage_model.transformer.text_model.embeddings.token_embedding.weight', [49408, 768]],
+          ['model.diffusion_model.input_blocks.0.0.weight', [320, 4, 3, 3]],
+        ];
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const [name, shape] of tensors) {
+    const bytes = shape.reduce((a, b) => a * b, 1) * 2;
+    header[name] = { dtype: 'F16', shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = Buffer.from(JSON.stringify(header));
+  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
+  const handle = await open(file, 'w');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  await handle.write(length);
+  await handle.write(json);
+  await handle.truncate(8 + json.length + offset);
+  await handle.close();
+}
+
+export interface TrainingProjectOptions {
+  readonly photos?: number;
+  /** Extra [train] keys (network_dim defaults to 1 so the fake's LoRA files stay a few MB). */
+  readonly train?: Record<string, unknown>;
+  readonly plan?: Record<string, unknown>;
+  readonly baseModel?: string | null;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Edits tack.toml like a user would (the file is re-validated by every command). */
+export async function editConfig(projectDir: string, edit: (config: Record<string, Record<string, unknown> | unknown>) => void): Promise<void> {
+  const file = path.join(projectDir, 'tack.toml');
+  const config = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  edit(config);
+  await writeFile(file, stringify(config));
+}
+
+/**
+ * A project with `photos` photos, a fake SDXL base model and small settings: rank 1, a short
+ * plan (2 repeats, about 12 steps at batch 2) and 64x64 samples.
+ */
+export async function makeTrainingProject(root: string, name = 'proj', options: TrainingProjectOptions = {}): Promise<string> {
+  const dir = path.join(root, name);
+  const init = await runTack(['init', dir, '--token', 'xanrms', '--class', 'woman'], { env: options.env ?? {} });
+  if (init.code !== 0) throw new Error(`tack init failed: ${init.stderr}`);
+  const photos: string[] = [];
+  for (let i = 0; i < (options.photos ?? 4); i++) {
+    const file = path.join(root, `photo-${name}-${i}.jpg`);
+    await writeJpeg(file, i % 2 ? 640 : 512, i % 2 ? 512 : 640, { seed: i + 11 });
+    photos.push(file);
+  }
+  const add = await runTack(['add', dir, ...photos], { env: options.env ?? {} });
+  if (add.code !== 0) throw new Error(`tack add failed: ${add.stderr}`);
+  const model = path.join(root, 'sdxl-base.safetensors');
+  if (options.baseModel === undefined) await writeFakeSdxlModel(model);
+  await editConfig(dir, (c) => {
+    if (options.baseModel !== null) c.base_model = options.baseModel ?? model;
+    c.plan = { ...(c.plan as object), target_image_repeats: 8, target_steps: 12, ...(options.plan ?? {}) };
+    c.train = { ...(c.train as object), network_dim: 1, stop_grace_seconds: 2, ...(options.train ?? {}) };
+    c.samples = { ...(c.samples as object), width: 64, height: 64, seeds: [7] };
+  });
+  return dir;
+}
+
+export interface LiveTack {
+  readonly child: ChildProcess;
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  output(): string;
+}
+
+/** Starts the built CLI and returns at once (for tests that signal or kill it mid-run). */
+export function startTack(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): LiveTack {
+  const child = spawn(process.execPath, [TACK_BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done, output: () => stdout + stderr };
+}
+
+/** Polls until `check` is true (or fails the test after `timeoutMs`). */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Pids of processes whose command line mentions `needle` (Linux /proc). */
+export async function processesMentioning(needle: string): Promise<number[]> {
+  const { readdir } = await import('node:fs/promises');
+  const out: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+      if (cmd.includes(needle)) out.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
