@@ -11,9 +11,9 @@
  *
  * Per image: pass 1 finds faces on the image padded to a square (the detector squashes
  * non-square input, which misplaces faces in tall images); pass 2 re-detects each face in a
- * square crop around it (twice the face size) placed next to its mirror image, and averages the
- * two embeddings. On the bundled test photos this lifted the separation between same-person and
- * different-person pairs (d' from 2.5 to 3.8; bench/likeness.ts measures it).
+ * square crop around it (twice the face size, scaled to 256 px) placed next to its mirror image, and averages the
+ * two embeddings. On the bundled test photos (bench/likeness.ts) the mirror pass raised the
+ * separation of same-person and different-person pairs (d') from about 2.7 to about 3.4.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -60,7 +60,7 @@ export type FaceWorkerReply =
 
 const MODEL_HOST = 'http://human-models.invalid/';
 const DETECT_SIDE = 1024;
-const CROP_SIDE = 384;
+const CROP_SIDE = 256;
 const CROP_MARGIN = 2;
 const MIN_FACE_PX = 24;
 const MAX_FACES = 4;
@@ -127,10 +127,14 @@ async function loadHuman(): Promise<HumanLike> {
   return human;
 }
 
-async function detect(human: HumanLike, data: Uint8Array, width: number, height: number, describe: boolean): Promise<HumanFace[]> {
+/**
+ * pass 'find': the detector alone (boxes for pass 2, which confirms each face with the mesh);
+ * 'refine': detector and mesh; 'embed': detector, mesh and the faceres embedding.
+ */
+async function detect(human: HumanLike, data: Uint8Array, width: number, height: number, pass: 'find' | 'refine' | 'embed'): Promise<HumanFace[]> {
   const tensor = human.tf.tensor(Int32Array.from(data), [1, height, width, 3], 'int32');
   try {
-    const result = await human.detect(tensor, { face: { description: { enabled: describe }, detector: { maxDetected: describe ? 4 : 10 } } });
+    const result = await human.detect(tensor, { face: { mesh: { enabled: pass !== 'find' }, description: { enabled: pass === 'embed' }, detector: { maxDetected: pass === 'find' ? 10 : 4 } } });
     return result.face;
   } finally {
     tensor.dispose();
@@ -217,7 +221,7 @@ function fivePoints(mesh: Array<[number, number, number]> | undefined): Array<[n
 async function analyze(human: HumanLike, request: FaceWorkerRequest): Promise<FaceWorkerFace[]> {
   const { data, width, height } = request;
   const square = await squareForDetection(data, width, height);
-  const found = (await detect(human, square.pixels, square.side, square.side, false))
+  const found = (await detect(human, square.pixels, square.side, square.side, 'find'))
     .map((f) => ({ ...f, box: f.box.map((v) => v / square.scale) as [number, number, number, number] }))
     .filter((f) => Math.max(f.box[2], f.box[3]) >= MIN_FACE_PX)
     .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
@@ -227,7 +231,7 @@ async function analyze(human: HumanLike, request: FaceWorkerRequest): Promise<Fa
     const [x, y, w, h] = face.box;
     const size = Math.max(8, Math.round(Math.max(w, h) * CROP_MARGIN));
     const crop = await squareCrop(data, width, height, x + w / 2, y + h / 2, size);
-    const refined = await detect(human, pairCanvas(crop), 2 * CROP_SIDE, 2 * CROP_SIDE, request.embed);
+    const refined = await detect(human, pairCanvas(crop), 2 * CROP_SIDE, 2 * CROP_SIDE, request.embed ? 'embed' : 'refine');
     const left = nearest(refined, CROP_SIDE / 2, CROP_SIDE / 2, CROP_SIDE / 3, request.embed);
     const right = nearest(refined, 1.5 * CROP_SIDE, CROP_SIDE / 2, CROP_SIDE / 3, request.embed);
     const parts = [left, right].filter((f): f is HumanFace => f !== undefined);

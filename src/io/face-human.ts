@@ -9,10 +9,17 @@ import { Worker } from 'node:worker_threads';
 import { throwIfCancelled } from '../core/index.js';
 import { faceErrors } from './face-errors.js';
 import type { FaceWorkerReply, FaceWorkerRequest } from './face-human-worker.js';
-import type { DetectedFace, FaceAnalysis, FaceEmbedder, RgbPixels } from './face-types.js';
+import type { DetectedFace, FaceAnalysis, FaceEmbedder, LikenessAnchors, RgbPixels } from './face-types.js';
 
 /** Bump when the pipeline changes so cached embeddings are recomputed. */
-export const HUMAN_FACE_MODEL_ID = 'human-3.3.6-faceres-pair-v1';
+export const HUMAN_FACE_MODEL_ID = 'human-3.3.6-faceres-pair-v3';
+
+/**
+ * Measured by bench/likeness.ts on the bundled test photos (two men of similar age, dress and
+ * lighting; 6 edited copies of each of 4 photos): different person mean 0.49, same person in
+ * another photo mean 0.61.
+ */
+export const HUMAN_LIKENESS_ANCHORS: LikenessAnchors = { stranger: 0.49, samePerson: 0.61 };
 
 export interface HumanFaceOptions {
   /** Worker threads (default: one per core, at most 4). */

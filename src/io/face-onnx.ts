@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { hashBytes, hashFile, pathExists, throwIfCancelled } from '../core/index.js';
 import { faceErrors } from './face-errors.js';
 import { startHumanPool, type HumanFaceOptions } from './face-human.js';
-import { normalizeEmbedding, type DetectedFace, type FaceEmbedder, type RgbPixels } from './face-types.js';
+import { normalizeEmbedding, type DetectedFace, type FaceEmbedder, type LikenessAnchors, type RgbPixels } from './face-types.js';
 import { openOnnxSession } from './onnx-session.js';
 
 /** InsightFace's 112x112 alignment template (arcface_torch / insightface utils face_align). */
@@ -25,6 +25,13 @@ const TEMPLATE_112: ReadonlyArray<readonly [number, number]> = [
   [41.5493, 92.3655],
   [70.7299, 92.2041],
 ];
+
+/**
+ * ArcFace-style models put different people near cosine 0 and photos of one person around
+ * 0.5-0.7 (the usual verification thresholds of InsightFace models are 0.3-0.4). Used only
+ * until the project's own photos give the same-person value.
+ */
+export const ARCFACE_LIKENESS_ANCHORS: LikenessAnchors = { stranger: 0.05, samePerson: 0.55 };
 
 export function onnxFaceModelId(sha256: string): string {
   return `onnx-${sha256.slice(0, 16)}-arcface112-v1`;

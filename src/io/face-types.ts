@@ -38,6 +38,16 @@ export interface FaceEmbedder {
   close(): Promise<void>;
 }
 
+/**
+ * Typical similarities of a model, the fixed points of tack's likeness scale when a project
+ * cannot measure its own: `stranger` between photos of two different people of similar looks,
+ * `samePerson` between two different photos of one person.
+ */
+export interface LikenessAnchors {
+  readonly stranger: number;
+  readonly samePerson: number;
+}
+
 /** Cosine similarity of two L2-normalised embeddings. */
 export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
   let dot = 0;

@@ -1,0 +1,17 @@
+export { evalErrors } from './errors.js';
+export { evaluateRun, buildProjectReference, EVALUATION_FILE, type Evaluation, type EvaluateRunOptions, type EvaluationReferencePhoto } from './evaluate-run.js';
+export { writeRunReport, readEvaluation, rowLabel, sheetRows, type ReportResult } from './report.js';
+export { sweepRun, planSweepJobs, parseStrengths, type SweepOptions, type SweepResult } from './sweep.js';
+export { readEvalRun, readRunFolder, listRunIdsForEval, parseSampleFileName, parseCheckpointFileName, parseLossFromLog, parseLossFromMetrics, type EvalRun, type EvalSample, type EvalCheckpoint, type LossPoint } from './run-reader.js';
+export { chooseFaceModel, defaultModelCacheDir, type FaceModelChoice, type FaceModelOptions } from './face-model.js';
+export { analyseImages, type ImageAnalysis, type AnalyseItem, type AnalysedFace } from './face-cache.js';
+export { buildSubjectReference, likenessFromSimilarity, NEAR_DUPLICATE_BITS, LIKENESS_RANGE, type SubjectReference, type ReferencePhoto } from './reference.js';
+export { scoreSample, type SampleScore, type SampleRef, type CopyFlag } from './score.js';
+export { aggregateScores, type CellStats } from './aggregate.js';
+export { recommend, RECIPE_STRENGTH, type Recommendation, type RecommendInput, type EpochVerdict } from './recommend.js';
+export { renderLineChart, type ChartSeries, type LineChartOptions } from './charts.js';
+export { listSweepImages, readSweepManifest, sweepDir, sweepImageName, type SweepBackend, type SweepImage, type SweepManifest } from './sweep-manifest.js';
+export { buildTxt2ImgRequest, uiLoraName } from './backend-a1111.js';
+export { buildComfyWorkflow } from './backend-comfyui.js';
+export { buildGenArgs, buildGenPromptFile } from './backend-sd-scripts.js';
+export type { SweepJob } from './sweep-jobs.js';
