@@ -8,11 +8,15 @@
  *   4. resized to the model's square size: OpenCV INTER_AREA when the square is at least that
  *      size, Pillow LANCZOS when it is smaller;
  *   5. float32, 0-255 (no normalisation), NHWC.
- * INTER_AREA follows OpenCV's resizeArea (float32 weights, per-row and per-cell sums stored as
- * float32, round half to even: results can differ by 1 only where a sum lands on a rounding tie)
- * and its integer-scale fast path; LANCZOS follows Pillow's fixed-point resampler (22 fraction bits,
+ * (Pillow's parts, the alpha compositing and LANCZOS, are in pil-image.ts.)
+ * INTER_AREA follows OpenCV's resizeArea (its float32 weight table, round half to even; sums
+ * are kept in double precision, so a result can differ by 1 only where OpenCV's float32 sum
+ * lands on the other side of a rounding tie) and its integer-scale fast path; LANCZOS follows Pillow's fixed-point resampler (22 fraction bits,
  * horizontal pass first). Pure functions: no I/O.
  */
+
+import { areaKernel, CELL_BYTES, type AreaKernel } from './area-kernel.js';
+import { lanczosResize } from './pil-image.js';
 
 export interface SquarePadding {
   readonly size: number;
@@ -34,22 +38,6 @@ function roundHalfEven(v: number): number {
 
 function clamp8(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
-/**
- * Composites RGBA onto white as Pillow's `Image.paste(im, mask=alpha)` does:
- * out = DIV255(255 * (255 - a) + c * a) with DIV255(x) = ((x + 128) >> 8 + x + 128) >> 8.
- */
-export function compositeOnWhite(rgba: Uint8Array, pixels: number): Uint8Array {
-  const out = new Uint8Array(pixels * 3);
-  for (let p = 0; p < pixels; p++) {
-    const a = rgba[p * 4 + 3] as number;
-    for (let c = 0; c < 3; c++) {
-      const t = 255 * (255 - a) + (rgba[p * 4 + c] as number) * a + 128;
-      out[p * 3 + c] = ((t >> 8) + t) >> 8;
-    }
-  }
-  return out;
 }
 
 interface AreaTab {
@@ -97,95 +85,255 @@ function computeAreaTab(ssize: number, dsize: number, scale: number): AreaTab {
  * Pads an RGB image (conceptually: the padding is never materialised) and shrinks it with
  * OpenCV INTER_AREA to `out` x `out`. Returns RGB uint8.
  */
-export function padAndAreaResize(rgb: Uint8Array, width: number, height: number, out: number): Uint8Array {
+export function padAndAreaResize(rgb: Uint8Array, width: number, height: number, out: number, options: { readonly simd?: boolean } = {}): Uint8Array {
   const { size, left, top } = squarePadding(width, height);
   if (size < out) throw new RangeError(`INTER_AREA shrinks only (${size} < ${out})`);
-  const dst = new Uint8Array(out * out * 3);
   if (size === out) {
     // cv2.resize to the same size is a copy.
-    dst.fill(255);
-    for (let y = 0; y < height; y++) dst.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), ((y + top) * out + left) * 3);
-    return dst;
+    const copy = new Uint8Array(out * out * 3).fill(255);
+    for (let y = 0; y < height; y++) copy.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), ((y + top) * out + left) * 3);
+    return copy;
   }
   const inv = out / size;
   const scale = 1 / inv;
   const iscale = Math.round(scale);
   if (Math.abs(scale - iscale) < Number.EPSILON) return areaFastInteger(rgb, width, height, left, top, out, iscale);
   const tab = computeAreaTab(size, out, scale);
-  const n = tab.di.length;
-  // Entries are grouped by destination column: [first[dx], first[dx + 1]).
-  const first = new Int32Array(out + 1);
-  for (let k = n - 1; k >= 0; k--) first[tab.di[k] as number] = k;
-  first[out] = n;
-  // Each entry's source column in the unpadded image (times 3), or -1 inside the padding.
-  const col = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    const x = (tab.si[k] as number) - left;
-    col[k] = x >= 0 && x < width ? x * 3 : -1;
+  const cells = groupCells(tab, out, scale, size);
+  const kernel = options.simd === false ? null : areaKernel();
+  return kernel ? areaWithKernel(kernel, rgb, width, height, left, top, cells) : areaHorizontalFirst(rgb, width, height, left, top, cells, tab);
+}
+
+/**
+ * Area resizing is linear and separable, so each destination row is
+ *   runWeight * H(sum of the cell's whole rows) + sum(edgeWeight * H(edge row))
+ * where H is the horizontal pass. The whole rows (the bulk of the pixels) are summed and H is
+ * computed by the WebAssembly kernel (area-kernel.ts); H runs only on those sums and on the
+ * edge rows.
+ */
+function areaWithKernel(kernel: AreaKernel, rgb: Uint8Array, width: number, height: number, left: number, top: number, cells: readonly Cell[]): Uint8Array {
+  const out = cells.length;
+  const rowBytes = width * 3;
+  const paddedRow = Math.ceil(rowBytes / 16) * 16;
+  const align = (n: number) => Math.ceil(n / 16) * 16;
+  // Memory: a window of source rows (one cell's worth, copied in as needed; the last row is read
+  // up to 15 bytes past its end), one u16 row of sums, the cell table, one f64 RGB output row.
+  const maxRows = cells.reduce((m, c) => Math.max(m, c.runTo - c.runFrom), 1);
+  const accOff = align(maxRows * rowBytes + 32);
+  const cellsOff = align(accOff + paddedRow * 2);
+  const runOff = align(cellsOff + out * CELL_BYTES);
+  kernel.reserve(runOff + out * 3 * 8 + 64);
+  const buffer = kernel.memory.buffer;
+  const window = new Uint8Array(buffer, 0, maxRows * rowBytes);
+  const table = new DataView(buffer, cellsOff, out * CELL_BYTES);
+  const edgeOffset = (si: number) => (si - left >= 0 && si - left < width ? (si - left) * 6 : -1);
+  cells.forEach((c, d) => {
+    const inFrom = Math.min(Math.max(c.runFrom - left, 0), width);
+    const inTo = Math.min(Math.max(c.runTo - left, 0), width);
+    const o = d * CELL_BYTES;
+    table.setInt32(o, inFrom * 6, true);
+    table.setInt32(o + 4, inTo * 6, true);
+    table.setInt32(o + 8, c.runTo - c.runFrom - (inTo - inFrom), true);
+    c.edges.slice(0, 2).forEach(([si, w], e) => {
+      table.setInt32(o + 12 + e * 4, edgeOffset(si), true);
+      table.setFloat64(o + 32 + e * 8, w, true);
+    });
+    for (let e = c.edges.length; e < 2; e++) {
+      table.setInt32(o + 12 + e * 4, -1, true);
+      table.setFloat64(o + 32 + e * 8, 0, true);
+    }
+    table.setFloat64(o + 24, c.runW, true);
+  });
+  const acc = new Uint16Array(buffer, accOff, paddedRow);
+  const pass = new Float64Array(buffer, runOff, out * 3);
+  const constant = horizontalPass(cells, width, left);
+  const rowH = (first: number, rows: number, padValue: number, target: Float64Array) => {
+    window.set(rgb.subarray(first * rowBytes, (first + rows) * rowBytes));
+    acc.fill(0);
+    kernel.sumRows(0, paddedRow, rows, rowBytes, accOff);
+    kernel.hpass(accOff, cellsOff, out, padValue, runOff);
+    target.set(pass);
+  };
+  const edgeCache = new Map<number, Float64Array>();
+  const edgeH = (sy: number): Float64Array => {
+    let cached = edgeCache.get(sy);
+    if (!cached) {
+      cached = new Float64Array(out * 3);
+      const y = sy - top;
+      if (y < 0 || y >= height) constant(undefined, 0, 255, cached);
+      else rowH(y, 1, 255, cached);
+      if (edgeCache.size > 4) edgeCache.clear();
+      edgeCache.set(sy, cached);
+    }
+    return cached;
+  };
+  const dst = new Uint8Array(out * out * 3);
+  const line = new Float64Array(out * 3);
+  const runH = new Float64Array(out * 3);
+  for (let dy = 0; dy < out; dy++) {
+    const cell = cells[dy] as Cell;
+    // Rows [runFrom, runTo) split into padding above, image rows, padding below.
+    const firstImage = Math.min(Math.max(cell.runFrom - top, 0), height);
+    const endImage = Math.min(Math.max(cell.runTo - top, 0), height);
+    const imageRows = Math.max(0, endImage - firstImage);
+    const padRows = cell.runTo - cell.runFrom - imageRows;
+    line.fill(0);
+    if (imageRows + padRows > 0) {
+      // Padding rows are all 255; so are the padding columns of every summed row.
+      if (imageRows > 0) rowH(firstImage, imageRows, 255 * (imageRows + padRows), runH);
+      else constant(undefined, 0, 255 * padRows, runH);
+      if (imageRows > 0 && padRows > 0) addPaddingRows(runH, cells, width, left, 255 * padRows);
+      for (let i = 0; i < line.length; i++) line[i] = (runH[i] as number) * cell.runW;
+    }
+    for (const [sy, weight] of cell.edges) {
+      const e = edgeH(sy);
+      for (let i = 0; i < line.length; i++) line[i] = (line[i] as number) + (e[i] as number) * weight;
+    }
+    const o = dy * out * 3;
+    for (let i = 0; i < out * 3; i++) dst[o + i] = clamp8(roundHalfEven(line[i] as number));
   }
+  return dst;
+}
+
+/** The same result without WebAssembly: each source row through H, then rows weighted into their cells. */
+function areaHorizontalFirst(rgb: Uint8Array, width: number, height: number, left: number, top: number, cells: readonly Cell[], tab: AreaTab): Uint8Array {
+  const out = cells.length;
   const rowW = out * 3;
-  const buf = new Float32Array(rowW);
-  const sum = new Float32Array(rowW);
-  const alpha = tab.alpha;
-  const horizontal = (base: number, target: Float32Array) => {
-    for (let dx = 0; dx < out; dx++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      const end = first[dx + 1] as number;
-      for (let k = first[dx] as number; k < end; k++) {
-        const a = alpha[k] as number;
-        const c = col[k] as number;
-        if (c < 0) {
-          r += 255 * a;
-          g += 255 * a;
-          b += 255 * a;
+  const h = horizontalPass(cells, width, left);
+  const padRow = new Float64Array(rowW);
+  h(undefined, 0, 255, padRow);
+  const sum = new Float64Array(out * rowW);
+  const row = new Float64Array(rowW);
+  for (let j = 0; j < tab.di.length; j++) {
+    const beta = tab.alpha[j] as number;
+    const o = (tab.di[j] as number) * rowW;
+    const y = (tab.si[j] as number) - top;
+    let src: Float64Array;
+    if (y < 0 || y >= height) {
+      src = padRow;
+    } else {
+      // A source row overlapping two destination rows comes twice in a row in the table.
+      if (j === 0 || tab.si[j - 1] !== tab.si[j]) h(rgb, y * width * 3, 255, row);
+      src = row;
+    }
+    for (let i = 0; i < rowW; i++) sum[o + i] = (sum[o + i] as number) + beta * (src[i] as number);
+  }
+  const dst = new Uint8Array(out * rowW);
+  for (let i = 0; i < dst.length; i++) dst[i] = clamp8(roundHalfEven(sum[i] as number));
+  return dst;
+}
+
+interface Cell {
+  /** Source pixels [runFrom, runTo) (padded coordinates) are wholly inside the cell; weight runW. */
+  readonly runFrom: number;
+  readonly runTo: number;
+  readonly runW: number;
+  /** Pixels partly inside the cell: [source index, weight]. */
+  readonly edges: readonly (readonly [number, number])[];
+}
+
+/** OpenCV's area table grouped by destination cell: one weight for whole pixels, the partial ends. */
+function groupCells(tab: AreaTab, out: number, scale: number, size: number): Cell[] {
+  const cells: Cell[] = [];
+  let k = 0;
+  for (let d = 0; d < out; d++) {
+    const whole = Math.fround(1 / Math.min(scale, size - d * scale));
+    const edges: [number, number][] = [];
+    let runFrom = 0;
+    let runTo = 0;
+    for (; k < tab.di.length && tab.di[k] === d; k++) {
+      const si = tab.si[k] as number;
+      if (tab.alpha[k] === whole) {
+        if (runTo === 0) runFrom = si;
+        runTo = si + 1;
+      } else {
+        edges.push([si, tab.alpha[k] as number]);
+      }
+    }
+    cells.push({ runFrom, runTo, runW: whole, edges });
+  }
+  return cells;
+}
+
+type HorizontalPass = (src: Uint8Array | Uint16Array | undefined, base: number, padValue: number, target: Float64Array) => void;
+
+/**
+ * The horizontal area pass over one row (RGB interleaved) of `width` pixels starting at `base`
+ * in `src`; pixels in the padding columns (or every pixel, when `src` is undefined) are `padValue`.
+ */
+function horizontalPass(cells: readonly Cell[], width: number, left: number): HorizontalPass {
+  const n = cells.length;
+  const runStart = new Int32Array(n);
+  const runEnd = new Int32Array(n);
+  const runPad = new Int32Array(n);
+  const runW = new Float64Array(n);
+  const edgeOffsets: Int32Array[] = [];
+  const edgeWeights: Float64Array[] = [];
+  cells.forEach((c, d) => {
+    const inFrom = Math.min(Math.max(c.runFrom - left, 0), width);
+    const inTo = Math.min(Math.max(c.runTo - left, 0), width);
+    runStart[d] = inFrom * 3;
+    runEnd[d] = inTo * 3;
+    runPad[d] = c.runTo - c.runFrom - (inTo - inFrom);
+    runW[d] = c.runW;
+    edgeOffsets.push(Int32Array.from(c.edges, ([si]) => (si - left >= 0 && si - left < width ? (si - left) * 3 : -1)));
+    edgeWeights.push(Float64Array.from(c.edges, ([, w]) => w));
+  });
+  return (src, base, padValue, target) => {
+    for (let d = 0; d < n; d++) {
+      let r = (runPad[d] as number) * padValue;
+      let g = r;
+      let b = r;
+      if (src) {
+        const end = base + (runEnd[d] as number);
+        for (let s = base + (runStart[d] as number); s < end; s += 3) {
+          r += src[s] as number;
+          g += src[s + 1] as number;
+          b += src[s + 2] as number;
+        }
+      } else {
+        const count = ((runEnd[d] as number) - (runStart[d] as number)) / 3;
+        r += count * padValue;
+        g += count * padValue;
+        b += count * padValue;
+      }
+      const w = runW[d] as number;
+      r *= w;
+      g *= w;
+      b *= w;
+      const offsets = edgeOffsets[d] as Int32Array;
+      const weights = edgeWeights[d] as Float64Array;
+      for (let e = 0; e < offsets.length; e++) {
+        const o = offsets[e] as number;
+        const ew = weights[e] as number;
+        if (o < 0 || !src) {
+          r += padValue * ew;
+          g += padValue * ew;
+          b += padValue * ew;
         } else {
-          const s = base + c;
-          r += (rgb[s] as number) * a;
-          g += (rgb[s + 1] as number) * a;
-          b += (rgb[s + 2] as number) * a;
+          r += (src[base + o] as number) * ew;
+          g += (src[base + o + 1] as number) * ew;
+          b += (src[base + o + 2] as number) * ew;
         }
       }
-      target[dx * 3] = r;
-      target[dx * 3 + 1] = g;
-      target[dx * 3 + 2] = b;
+      target[d * 3] = r;
+      target[d * 3 + 1] = g;
+      target[d * 3 + 2] = b;
     }
   };
-  // A padding row is all 255: its horizontal pass is the same every time.
-  const padRow = new Float32Array(rowW);
-  for (let dx = 0; dx < out; dx++) {
-    let v = 0;
-    for (let k = first[dx] as number; k < (first[dx + 1] as number); k++) v += 255 * (alpha[k] as number);
-    padRow.fill(v, dx * 3, dx * 3 + 3);
-  }
-  const ytab = tab;
-  let prevDy = ytab.di[0] as number;
-  for (let j = 0; j < ytab.di.length; j++) {
-    const beta = ytab.alpha[j] as number;
-    const dy = ytab.di[j] as number;
-    const y = (ytab.si[j] as number) - top;
-    let row: Float32Array;
-    if (y < 0 || y >= height) {
-      row = padRow;
-    } else {
-      horizontal(y * width * 3, buf);
-      row = buf;
-    }
-    if (dy !== prevDy) {
-      const o = prevDy * rowW;
-      for (let i = 0; i < rowW; i++) {
-        dst[o + i] = clamp8(roundHalfEven(sum[i] as number));
-        sum[i] = beta * (row[i] as number);
-      }
-      prevDy = dy;
-    } else {
-      for (let i = 0; i < rowW; i++) sum[i] = (sum[i] as number) + beta * (row[i] as number);
-    }
-  }
-  const o = prevDy * rowW;
-  for (let i = 0; i < rowW; i++) dst[o + i] = clamp8(roundHalfEven(sum[i] as number));
-  return dst;
+}
+
+/** Adds `value` for every image-column pixel of each horizontal cell (rows of padding summed into a run). */
+function addPaddingRows(target: Float64Array, cells: readonly Cell[], width: number, left: number, value: number): void {
+  cells.forEach((c, d) => {
+    const inFrom = Math.min(Math.max(c.runFrom - left, 0), width);
+    const inTo = Math.min(Math.max(c.runTo - left, 0), width);
+    let v = (inTo - inFrom) * value * c.runW;
+    for (const [si, w] of c.edges) if (si - left >= 0 && si - left < width) v += value * w;
+    target[d * 3] = (target[d * 3] as number) + v;
+    target[d * 3 + 1] = (target[d * 3 + 1] as number) + v;
+    target[d * 3 + 2] = (target[d * 3 + 2] as number) + v;
+  });
 }
 
 /**
@@ -208,89 +356,6 @@ function areaFastInteger(rgb: Uint8Array, width: number, height: number, left: n
         let sum = 0;
         for (let ky = 0; ky < scale; ky++) for (let kx = 0; kx < scale; kx++) sum += at(dx * scale + kx, dy * scale + ky, c);
         dst[(dy * out + dx) * 3 + c] = scale === 2 ? (sum + 2) >> 2 : clamp8(roundHalfEven(Math.fround(sum * inv)));
-      }
-    }
-  }
-  return dst;
-}
-
-const PRECISION_BITS = 32 - 8 - 2;
-
-function lanczos(x: number): number {
-  const sinc = (v: number) => (v === 0 ? 1 : Math.sin(v * Math.PI) / (v * Math.PI));
-  return x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0;
-}
-
-/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for LANCZOS along one axis. */
-function lanczosCoeffs(inSize: number, outSize: number): { bounds: Int32Array; kk: Int32Array; ksize: number } {
-  const scale = inSize / outSize;
-  const filterscale = Math.max(scale, 1);
-  const support = 3 * filterscale;
-  const ksize = Math.ceil(support) * 2 + 1;
-  const kk = new Int32Array(outSize * ksize);
-  const bounds = new Int32Array(outSize * 2);
-  for (let xx = 0; xx < outSize; xx++) {
-    const center = (xx + 0.5) * scale;
-    const ss = 1 / filterscale;
-    let xmin = Math.trunc(center - support + 0.5);
-    if (xmin < 0) xmin = 0;
-    let xmax = Math.trunc(center + support + 0.5);
-    if (xmax > inSize) xmax = inSize;
-    xmax -= xmin;
-    const k = new Float64Array(xmax);
-    let ww = 0;
-    for (let x = 0; x < xmax; x++) {
-      const w = lanczos((x + xmin - center + 0.5) * ss);
-      k[x] = w;
-      ww += w;
-    }
-    for (let x = 0; x < xmax; x++) {
-      const v = ww !== 0 ? (k[x] as number) / ww : (k[x] as number);
-      kk[xx * ksize + x] = v < 0 ? Math.trunc(-0.5 + v * (1 << PRECISION_BITS)) : Math.trunc(0.5 + v * (1 << PRECISION_BITS));
-    }
-    bounds[xx * 2] = xmin;
-    bounds[xx * 2 + 1] = xmax;
-  }
-  return { bounds, kk, ksize };
-}
-
-function clipFixed(v: number): number {
-  const s = v >> PRECISION_BITS;
-  return s < 0 ? 0 : s > 255 ? 255 : s;
-}
-
-/** Pillow `Image.resize(size, LANCZOS)` of an RGB uint8 image (no reducing_gap). */
-export function lanczosResize(rgb: Uint8Array, width: number, height: number, outW: number, outH: number): Uint8Array {
-  let src = rgb;
-  let w = width;
-  if (outW !== width) {
-    const { bounds, kk, ksize } = lanczosCoeffs(width, outW);
-    const tmp = new Uint8Array(outW * height * 3);
-    for (let y = 0; y < height; y++) {
-      for (let xx = 0; xx < outW; xx++) {
-        const xmin = bounds[xx * 2] as number;
-        const xmax = bounds[xx * 2 + 1] as number;
-        for (let c = 0; c < 3; c++) {
-          let ss = 1 << (PRECISION_BITS - 1);
-          for (let x = 0; x < xmax; x++) ss += (src[(y * w + x + xmin) * 3 + c] as number) * (kk[xx * ksize + x] as number);
-          tmp[(y * outW + xx) * 3 + c] = clipFixed(ss);
-        }
-      }
-    }
-    src = tmp;
-    w = outW;
-  }
-  if (outH === height) return src;
-  const { bounds, kk, ksize } = lanczosCoeffs(height, outH);
-  const dst = new Uint8Array(w * outH * 3);
-  for (let yy = 0; yy < outH; yy++) {
-    const ymin = bounds[yy * 2] as number;
-    const ymax = bounds[yy * 2 + 1] as number;
-    for (let x = 0; x < w; x++) {
-      for (let c = 0; c < 3; c++) {
-        let ss = 1 << (PRECISION_BITS - 1);
-        for (let y = 0; y < ymax; y++) ss += (src[((y + ymin) * w + x) * 3 + c] as number) * (kk[yy * ksize + y] as number);
-        dst[(yy * w + x) * 3 + c] = clipFixed(ss);
       }
     }
   }

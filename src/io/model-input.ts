@@ -3,7 +3,8 @@
  * orientation is applied (the engine's tagger ignores it, P1; tack tags photos as the user sees
  * them and as `tack prepare` writes them).
  */
-import { compositeOnWhite, taggerTensorFromRgb } from './engine-resize.js';
+import { taggerTensorFromRgb } from './engine-resize.js';
+import { compositeOnWhite } from './pil-image.js';
 import { imageDecodeError, openImage, type ImageProbe, type RawImage } from './image.js';
 
 /** Decodes to 8-bit sRGB RGB at full size, with transparency composited onto white the way the engine's tagger does. */

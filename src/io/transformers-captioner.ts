@@ -146,7 +146,7 @@ export async function openLocalCaptioner(options: LocalCaptionerOptions): Promis
       commit,
       async caption(image) {
         try {
-          const out = await captioner(new t.RawImage(image.data, image.width, image.height, image.channels), { max_new_tokens: maxNewTokens });
+          const out = await captioner(new t.RawImage(image.data, image.width, image.height, image.channels), { max_new_tokens: maxNewTokens, num_beams: 1, do_sample: false });
           return out[0]?.generated_text ?? '';
         } catch (cause) {
           throw failed(`${options.repo} failed on an image`, cause);
@@ -174,7 +174,8 @@ export async function openLocalCaptioner(options: LocalCaptionerOptions): Promis
       try {
         const raw = new t.RawImage(image.data, image.width, image.height, image.channels);
         const inputs = await processor(raw, processor.construct_prompts(task));
-        const ids = await model.generate({ ...inputs, max_new_tokens: maxNewTokens, num_beams: 3, do_sample: false });
+        // Greedy decoding: transformers.js's beam search samples candidates rather than searching.
+        const ids = await model.generate({ ...inputs, max_new_tokens: maxNewTokens, num_beams: 1, do_sample: false });
         const text = tokenizer.batch_decode(ids, { skip_special_tokens: false })[0] ?? '';
         const result = processor.post_process_generation(text, task, [image.height, image.width]);
         const answer = result[task];

@@ -29,7 +29,7 @@ export const captionSection = z
       .default('')
       .describe('Folder with model.onnx and selected_tags.csv to use instead of downloading (the engine\'s wd14_tagger_model folder works too). Relative paths start at this folder.'),
     hub_url: z.string().default('').describe('Hugging Face Hub URL for downloads (empty: $HF_ENDPOINT or https://huggingface.co). Models are cached in the standard Hugging Face cache.'),
-    download_timeout_ms: z.int().min(1000).default(60000).describe('Give up on a stalled model download after this long without data; a rerun resumes it.'),
+    download_timeout_ms: z.int().min(1000).default(60000).describe('A model download with no data for this long is retried (resuming); a rerun resumes it too.'),
     sentence_backend: z
       .enum(['local', 'endpoint'])
       .default('local')
