@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 const OUT = path.resolve('assets/demo');
 
@@ -52,7 +52,7 @@ function person(s: Scene): string {
 }
 
 /** Renders the scene and adds sensor-like grain so it measures like a sharp photo. */
-async function render(scene: Scene): Promise<sharp.Sharp> {
+async function render(scene: Scene): Promise<Sharp> {
   const base = await sharp(Buffer.from(person(scene))).removeAlpha().raw().toBuffer();
   let state = scene.seed;
   const rand = () => ((state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);

@@ -2,13 +2,19 @@
  * The one table of error codes: every module's table gathered here (the CLI is the only layer
  * that sees all modules). `tack errors` prints it and a test checks the README lists each code.
  */
+import { captionErrors } from '../caption/index.js';
 import { coreErrors, type ErrorSpec } from '../core/index.js';
 import { datasetErrors } from '../dataset/index.js';
-import { imageErrors } from '../io/index.js';
+import { engineErrors, presetErrors } from '../engine/index.js';
+import { evalErrors } from '../evaluate/index.js';
+import { faceErrors, imageErrors, modelIoErrors } from '../io/index.js';
+import { loraErrors } from '../lora/index.js';
 import { projectErrors } from '../project/index.js';
+import { promptErrors } from '../prompt/index.js';
+import { runErrors } from '../run/index.js';
 import { cliErrors } from './errors.js';
 
-const TABLES = [coreErrors.table, cliErrors.table, projectErrors.table, imageErrors.table, datasetErrors.table];
+const TABLES = [coreErrors.table, cliErrors.table, projectErrors.table, imageErrors.table, datasetErrors.table, loraErrors.table, captionErrors.table, modelIoErrors.table, engineErrors.table, presetErrors.table, runErrors.table, promptErrors.table, evalErrors.table, faceErrors.table];
 
 export function allErrorCodes(): ReadonlyArray<{ readonly code: string } & ErrorSpec> {
   return TABLES.flatMap((table) => Object.entries(table).map(([code, spec]) => ({ code, ...spec })));

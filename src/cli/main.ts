@@ -138,6 +138,13 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
 /** The process entry used by bin/tack.js: wires Ctrl-C and exits with the code. */
 export async function main(): Promise<void> {
   const controller = new AbortController();
+  // `tack doctor my-lora | head` closes the pipe early: stop quietly instead of crashing.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_CODES.ok);
+      throw error;
+    });
+  }
   let interrupts = 0;
   process.on('SIGINT', () => {
     interrupts++;

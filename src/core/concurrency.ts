@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { throwIfCancelled } from './errors.js';
 
 /**
@@ -21,4 +22,33 @@ export async function mapConcurrent<T, R>(
   });
   await Promise.all(workers);
   return results;
+}
+
+/** Waits `ms`, or less when `signal` aborts (it resolves then: the caller checks the signal). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
+/**
+ * Starts a worker thread on `entry`, the built worker file next to the caller:
+ * `startWorkerThread(new URL('./x-worker.js', import.meta.url))`. Under tsx (tests, benchmarks)
+ * the sources are .ts files and the worker must load its .ts entry through tsx too.
+ */
+export function startWorkerThread(entry: URL): Worker {
+  if (import.meta.url.endsWith('.ts')) {
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const source = entry.href.replace(/\.js$/, '.ts');
+    return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`, { eval: true });
+  }
+  return new Worker(entry);
 }

@@ -20,46 +20,47 @@ function writeError(target: string, cause: unknown) {
   return coreErrors.create('CORE_WRITE_FAILED', `Could not write ${target} (${reason}).`, 'Check that the folder exists, is writable and that the disk is not full.', { cause, details: { file: target } });
 }
 
-/** Writes `data` to `target` atomically (temp file + fsync + rename). Creates the parent folder. */
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+export interface AtomicWriteOptions {
+  /**
+   * Flush to disk before the rename (default true). Caches and other files tack can rebuild
+   * skip it: the rename alone already keeps a crash from leaving a half-written file in place.
+   */
+  readonly durable?: boolean;
+}
+
+/** Fills a temporary file next to `target` with `fill`, then renames it over `target`. */
+async function replaceAtomically(target: string, fill: (tmp: string) => Promise<void>, durable: boolean): Promise<void> {
   const tmp = tempPathFor(target);
   try {
     await fsp.mkdir(path.dirname(target), { recursive: true });
-    const handle = await fsp.open(tmp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    await fill(tmp);
+    if (durable) {
+      const handle = await fsp.open(tmp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     }
     await fsp.rename(tmp, target);
   } catch (cause) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw writeError(target, cause);
   }
+}
+
+/** Writes `data` to `target` atomically (temp file + fsync + rename). Creates the parent folder. */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  await replaceAtomically(target, (tmp) => fsp.writeFile(tmp, data), options.durable ?? true);
 }
 
 /** Copies `source` to `target` atomically; the bytes are unchanged. */
-export async function copyFileAtomic(source: string, target: string): Promise<void> {
-  const tmp = tempPathFor(target);
-  try {
-    await fsp.mkdir(path.dirname(target), { recursive: true });
-    await fsp.copyFile(source, tmp);
-    const handle = await fsp.open(tmp, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsp.rename(tmp, target);
-  } catch (cause) {
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw writeError(target, cause);
-  }
+export async function copyFileAtomic(source: string, target: string, options: AtomicWriteOptions = {}): Promise<void> {
+  await replaceAtomically(target, (tmp) => fsp.copyFile(source, tmp), options.durable ?? true);
 }
 
-export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
-  await writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
+export async function writeJsonAtomic(target: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
 /** Reads and parses JSON; a missing file gives `fallback` when one is passed. */

@@ -51,6 +51,6 @@ export async function loadAnalysis(paths: ProjectPaths, photo: PhotoRecord): Pro
   const cached = await readCachedAnalysis(paths, photo.sha256);
   if (cached) return cached;
   const analysis = await analyzePhoto(photoPath(paths, photo), photo.sha256, photo.probe);
-  await writeJsonAtomic(cacheFile(paths, photo.sha256), analysis);
+  await writeJsonAtomic(cacheFile(paths, photo.sha256), analysis, { durable: false });
   return analysis;
 }

@@ -135,41 +135,69 @@ export function hammingDistance(a: string, b: string): number {
 }
 
 /** Laplacian (4-neighbour) variance overall and per tile. */
-function laplacianStats(luma: Float32Array, width: number, height: number): { global: number; topQuarter: number } {
+/** Luma of one row of 8-bit RGB into `out`. */
+function lumaRow(rgb: Uint8Array, width: number, y: number, out: Float32Array): void {
+  for (let x = 0, p = y * width * 3; x < width; x++, p += 3) out[x] = 0.299 * (rgb[p] as number) + 0.587 * (rgb[p + 1] as number) + 0.114 * (rgb[p + 2] as number);
+}
+
+/**
+ * Laplacian (4-neighbour) variance overall and per tile of an 8x8 grid, straight from RGB:
+ * luma is computed a row at a time into three reused rows, and sums are kept in locals over
+ * each tile's stretch of a row, so there is no full-size luma image and no per-pixel array write.
+ */
+function laplacianStats(rgb: Uint8Array, width: number, height: number): { global: number; topQuarter: number } {
   const tileW = Math.max(1, Math.floor((width - 2) / TILE_GRID));
   const tileH = Math.max(1, Math.floor((height - 2) / TILE_GRID));
   const tiles = TILE_GRID * TILE_GRID;
   const sum = new Float64Array(tiles);
   const sumSq = new Float64Array(tiles);
   const count = new Float64Array(tiles);
+  let above = new Float32Array(width);
+  let here = new Float32Array(width);
+  let below = new Float32Array(width);
+  if (height >= 3) {
+    lumaRow(rgb, width, 0, above);
+    lumaRow(rgb, width, 1, here);
+  }
+  for (let y = 1; y < height - 1; y++) {
+    lumaRow(rgb, width, y + 1, below);
+    const rowTile = Math.min(TILE_GRID - 1, Math.floor((y - 1) / tileH)) * TILE_GRID;
+    for (let tc = 0; tc < TILE_GRID; tc++) {
+      const x0 = 1 + tc * tileW;
+      const x1 = tc === TILE_GRID - 1 ? width - 1 : Math.min(width - 1, x0 + tileW);
+      let s = 0;
+      let q = 0;
+      for (let x = x0; x < x1; x++) {
+        const lap = (here[x - 1] as number) + (here[x + 1] as number) + (above[x] as number) + (below[x] as number) - 4 * (here[x] as number);
+        s += lap;
+        q += lap * lap;
+      }
+      const t = rowTile + tc;
+      sum[t] = (sum[t] as number) + s;
+      sumSq[t] = (sumSq[t] as number) + q;
+      count[t] = (count[t] as number) + Math.max(0, x1 - x0);
+    }
+    const recycled = above;
+    above = here;
+    here = below;
+    below = recycled;
+  }
+  const variances: number[] = [];
   let gSum = 0;
   let gSq = 0;
   let gCount = 0;
-  const colTile = Uint8Array.from({ length: width }, (_, x) => Math.min(TILE_GRID - 1, Math.floor(Math.max(0, x - 1) / tileW)));
-  for (let y = 1; y < height - 1; y++) {
-    const rowTile = Math.min(TILE_GRID - 1, Math.floor((y - 1) / tileH)) * TILE_GRID;
-    for (let x = 1; x < width - 1; x++) {
-      const i = y * width + x;
-      const lap = (luma[i - 1] as number) + (luma[i + 1] as number) + (luma[i - width] as number) + (luma[i + width] as number) - 4 * (luma[i] as number);
-      const t = rowTile + (colTile[x] as number);
-      sum[t] = (sum[t] as number) + lap;
-      sumSq[t] = (sumSq[t] as number) + lap * lap;
-      count[t] = (count[t] as number) + 1;
-      gSum += lap;
-      gSq += lap * lap;
-      gCount++;
-    }
-  }
-  const variances: number[] = [];
   for (let t = 0; t < tiles; t++) {
     const n = count[t] as number;
+    gSum += sum[t] as number;
+    gSq += sumSq[t] as number;
+    gCount += n;
     if (n > 0) variances.push((sumSq[t] as number) / n - ((sum[t] as number) / n) ** 2);
   }
   variances.sort((a, b) => b - a);
   const top = variances.slice(0, Math.max(1, Math.floor(variances.length / 4)));
   return {
     global: gCount ? gSq / gCount - (gSum / gCount) ** 2 : 0,
-    topQuarter: top.reduce((s, v) => s + v, 0) / top.length,
+    topQuarter: top.reduce((acc, v) => acc + v, 0) / top.length,
   };
 }
 
@@ -222,8 +250,6 @@ function contrastGain(histogram: Uint32Array, total: number): number {
 /** All measurements from an 8-bit RGB image (already at the normalised size). */
 export function measurePixels(rgb: Uint8Array, width: number, height: number): PixelStats {
   const n = width * height;
-  const luma = new Float32Array(n);
-  for (let i = 0, p = 0; i < n; i++, p += 3) luma[i] = 0.299 * (rgb[p] as number) + 0.587 * (rgb[p + 1] as number) + 0.114 * (rgb[p + 2] as number);
   // Brightness, colour and the hash grids are statistics: every second pixel in each direction
   // gives the same figures at a quarter of the cost. Only the Laplacian needs every pixel.
   const histogram = new Uint32Array(256);
@@ -242,7 +268,7 @@ export function measurePixels(rgb: Uint8Array, width: number, height: number): P
       const r = rgb[p] as number;
       const g = rgb[p + 1] as number;
       const b = rgb[p + 2] as number;
-      const l = luma[i] as number;
+      const l = 0.299 * r + 0.587 * g + 0.114 * b;
       sampled++;
       lumaSum += l;
       if (l < 16) dark++;
@@ -266,7 +292,7 @@ export function measurePixels(rgb: Uint8Array, width: number, height: number): P
     }
   }
   const total = Math.max(1, sampled);
-  const lap = laplacianStats(luma, width, height);
+  const lap = laplacianStats(rgb, width, height);
   const gain = contrastGain(histogram, total) ** 2;
   return {
     sharpness: lap.topQuarter * gain,

@@ -54,6 +54,11 @@ interface Treatment {
 const COPY_EXT: Record<string, string> = { jpeg: '.jpg', png: '.png', webp: '.webp', bmp: '.bmp' };
 const LOSSLESS_SOURCES = new Set(['png', 'tiff', 'bmp', 'gif']);
 const MANIFEST_FLUSH_EVERY = 20;
+/**
+ * Dataset files can be rebuilt from the photos, and the (durable) manifest records each image's
+ * size and caption, so a file cut short by a power loss is noticed and rewritten: no fsync each.
+ */
+const REBUILDABLE = { durable: false } as const;
 
 /** How a photo must be written so the engine reads what the user sees. */
 export function planTreatment(probe: ImageProbe): Treatment {
@@ -191,10 +196,10 @@ export async function writeDataset(project: Project, photos: readonly PhotoRecor
       let imageBytes = before?.imageBytes ?? 0;
       if (!sameImage) {
         if (treatment.kind === 'copy') {
-          await copyFileAtomic(photoPath(paths, photo), imageFile);
+          await copyFileAtomic(photoPath(paths, photo), imageFile, REBUILDABLE);
         } else {
           const encoded = await encodeForTraining(photoPath(paths, photo), probe, { format: treatment.ext === '.png' ? 'png' : 'jpeg' });
-          await writeFileAtomic(imageFile, encoded.data);
+          await writeFileAtomic(imageFile, encoded.data, REBUILDABLE);
           width = encoded.width;
           height = encoded.height;
         }
@@ -210,7 +215,7 @@ export async function writeDataset(project: Project, photos: readonly PhotoRecor
       const captionText = caption.text.replace(/[\r\n]+/g, ' ').trim();
       const current = await fsp.readFile(captionFile, 'utf8').catch(() => undefined);
       if (current !== `${captionText}\n`) {
-        await writeFileAtomic(captionFile, `${captionText}\n`);
+        await writeFileAtomic(captionFile, `${captionText}\n`, REBUILDABLE);
         if (sameImage) written++;
       } else if (sameImage) {
         unchanged++;

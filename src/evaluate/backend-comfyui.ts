@@ -7,9 +7,10 @@
  * (GET /object_info/<node>), so the epochs' files are copied into its loras folder first.
  */
 import path from 'node:path';
+import { sleep } from '../core/index.js';
 import { parseUiSampler } from '../prompt/index.js';
 import { copyLorasForUi, uiLoraName, type WebUiBackendOptions } from './backend-a1111.js';
-import { getBytes, getJson, postJson, sleep } from './backend-http.js';
+import { getBytes, getJson, postJson } from './backend-http.js';
 import { evalErrors } from './errors.js';
 import type { SweepBackendContext, SweepBackendImpl, SweepJob } from './sweep-jobs.js';
 

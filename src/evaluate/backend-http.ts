@@ -50,17 +50,3 @@ export async function getBytes(base: string, route: string, what: string, option
   const response = await request(base, route, { method: 'GET' }, what, options);
   return new Uint8Array(await response.arrayBuffer());
 }
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}

@@ -112,9 +112,14 @@ export async function buildProjectReference(project: Project, model: FaceModelCh
 
 export async function evaluateRun(project: Project, options: EvaluateRunOptions = {}): Promise<Evaluation> {
   const settings = project.config.samples;
-  const run = await readEvalRun(project.paths, project.config.name, options.runId);
+  const run = await readEvalRun(project.paths, options.runId);
   const sweeps = await listSweepImages(run.evaluationDir);
   if (run.samples.length === 0 && sweeps.length === 0) {
+    if (run.status === 'prepared') {
+      throw evalErrors.create('EVAL_NO_SAMPLES', `Run ${run.id} has not been trained (status "prepared": written by tack train --dry-run, and not launched), so it has no sample images.`, `Train first: tack train ${project.paths.root}`, {
+        details: { run: run.id, status: run.status },
+      });
+    }
     throw evalErrors.create('EVAL_NO_SAMPLES', `Run ${run.id} has no sample images (${path.join(run.dir, 'output', 'sample')} is empty).`, `Render them after training with: tack sweep ${project.paths.root} --run ${run.id}`, {
       details: { run: run.id },
     });

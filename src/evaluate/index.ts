@@ -2,7 +2,7 @@ export { evalErrors } from './errors.js';
 export { evaluateRun, buildProjectReference, EVALUATION_FILE, type Evaluation, type EvaluateRunOptions, type EvaluationReferencePhoto } from './evaluate-run.js';
 export { writeRunReport, readEvaluation, rowLabel, sheetRows, type ReportResult } from './report.js';
 export { sweepRun, planSweepJobs, parseStrengths, type SweepOptions, type SweepResult } from './sweep.js';
-export { readEvalRun, readRunFolder, listRunIdsForEval, parseSampleFileName, parseCheckpointFileName, parseLossFromLog, parseLossFromMetrics, type EvalRun, type EvalSample, type EvalCheckpoint, type LossPoint } from './run-reader.js';
+export { readEvalRun, type EvalRun, type LossPoint } from './run-reader.js';
 export { chooseFaceModel, defaultModelCacheDir, type FaceModelChoice, type FaceModelOptions } from './face-model.js';
 export { analyseImages, type ImageAnalysis, type AnalyseItem, type AnalysedFace } from './face-cache.js';
 export { buildSubjectReference, likenessFromSimilarity, NEAR_DUPLICATE_BITS, LIKENESS_RANGE, type SubjectReference, type ReferencePhoto } from './reference.js';

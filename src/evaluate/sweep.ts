@@ -135,7 +135,7 @@ function backendFor(project: Project, run: EvalRun, backend: SweepBackend, optio
 export async function sweepRun(project: Project, options: SweepOptions = {}): Promise<SweepResult> {
   const backend = options.backend ?? project.config.samples.backend;
   const strengths = options.strengths ?? project.config.samples.strengths;
-  const run = await readEvalRun(project.paths, project.config.name, options.runId);
+  const run = await readEvalRun(project.paths, options.runId);
   const jobs = planSweepJobs(project, run, strengths, options.epochs);
   const dir = sweepDir(run.evaluationDir, backend);
   const manifest = await readSweepManifest(run.evaluationDir, backend);

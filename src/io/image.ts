@@ -8,7 +8,6 @@
  * named .jpg is reported as such. Sizes are checked from the header before any decoding.
  */
 import { open as openFile, readFile, stat } from 'node:fs/promises';
-import decodeHeic from 'heic-decode';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { fileReadError } from '../core/index.js';
 import { BmpError, decodeBmp, readBmpHeader } from './bmp.js';
@@ -198,6 +197,8 @@ async function decodeHeicFile(file: string): Promise<RawImage> {
     throw fileReadError(file, cause);
   }
   try {
+    // Loaded on first use: the WebAssembly decoder costs ~150 ms to start and most photos are not HEIC.
+    const { default: decodeHeic } = await import('heic-decode');
     const image = await decodeHeic({ buffer });
     const rgba = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
     return { data: rgba, width: image.width, height: image.height, channels: 4 };
@@ -266,7 +267,7 @@ export async function decodeRgb(file: string, probe?: ImageProbe, options: Decod
 
 export interface EncodeForTrainingOptions {
   readonly format: 'jpeg' | 'png';
-  /** JPEG quality (default 95, 4:4:4 chroma: no visible loss for training). */
+  /** JPEG quality (default 95). Chroma stays 4:2:0 like the camera's own JPEGs: the trainer downsizes photos far more than that. */
   readonly quality?: number;
   readonly background?: string;
 }
@@ -281,7 +282,7 @@ export async function encodeForTraining(file: string, probe: ImageProbe, options
     let pipeline = image.flatten({ background: options.background ?? '#ffffff' }).toColourspace('srgb').removeAlpha();
     pipeline =
       options.format === 'jpeg'
-        ? pipeline.jpeg({ quality: options.quality ?? 95, chromaSubsampling: '4:4:4' })
+        ? pipeline.jpeg({ quality: options.quality ?? 95, chromaSubsampling: '4:2:0' })
         : pipeline.png({ compressionLevel: 6 });
     const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height };

@@ -34,13 +34,16 @@ export {
   type HubFile,
 } from './hub-download.js';
 export { readTaggerInput, decodeForTagger, encodeForVisionModel, decodeForCaptioner } from './model-input.js';
-export { taggerTensorFromRgb, padAndAreaResize, lanczosResize, compositeOnWhite, squarePadding, padToSquare } from './engine-resize.js';
+export { taggerTensorFromRgb, padAndAreaResize, squarePadding, padToSquare } from './engine-resize.js';
+export { lanczosResize, compositeOnWhite } from './pil-image.js';
 export { describeImageWithChat, type VisionChatOptions, type VisionChatRequest, type VisionChatResult } from './openai-chat.js';
 export { openLocalCaptioner, fetchLocalCaptionerFiles, type LocalCaptioner, type LocalCaptionerOptions, type LocalCaptionerFamily } from './transformers-captioner.js';
 export { faceErrors } from './face-errors.js';
-export { cosineSimilarity, normalizeEmbedding, type DetectedFace, type FaceAnalysis, type FaceEmbedder, type RgbPixels } from './face-types.js';
-export { loadHumanFaceEmbedder, HUMAN_FACE_MODEL_ID, type HumanFaceOptions } from './face-human.js';
+export { cosineSimilarity, normalizeEmbedding, type DetectedFace, type FaceAnalysis, type FaceEmbedder, type RgbPixels, type LikenessAnchors } from './face-types.js';
+export { loadHumanFaceEmbedder, HUMAN_FACE_MODEL_ID, HUMAN_LIKENESS_ANCHORS, type HumanFaceOptions } from './face-human.js';
 export { differenceHash, hammingDistance, type ImageHash } from './image-hash.js';
 export { startHumanPool, type HumanPool } from './face-human.js';
-export { humanCohortMean } from './face-cohort.js';
-export { loadOnnxFaceEmbedder, resolveOnnxFaceModel, onnxFaceModelId, alignFace, similarityTransform, type OnnxFaceOptions, type ResolveOnnxOptions } from './face-onnx.js';
+export { loadOnnxFaceEmbedder, resolveOnnxFaceModel, onnxFaceModelId, ARCFACE_LIKENESS_ANCHORS, alignFace, similarityTransform, type OnnxFaceOptions, type ResolveOnnxOptions } from './face-onnx.js';
+export { renderContactSheet, makeThumbnail, type ContactSheetOptions, type SheetCell } from './contact-sheet.js';
+export { runCaptured, spawnSupervised, runProgram, spawnDetached, isProcessAlive, type CapturedResult, type CapturedOptions, type SupervisedProcess, type SupervisedExit, type SupervisedOptions, type RunProgramOptions, type ProgramOutcome } from './process.js';
+export { startTaggerInputPool, type TaggerInputPool } from './tagger-input-pool.js';

@@ -7,8 +7,8 @@
  * jobs, so memory stays bounded by the results themselves.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { TackError, throwIfCancelled, type ErrorCategory } from '../core/index.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread, TackError, throwIfCancelled, type ErrorCategory } from '../core/index.js';
 import { jobInputs, jobSize, runModuleJob, type FactorBytes, type FactorInput, type ModuleJob, type ModuleJobResult } from './module-job.js';
 import type { ModuleWorkerError, ModuleWorkerReply } from './module-worker.js';
 
@@ -65,16 +65,6 @@ export async function runModuleJobs(jobs: readonly ModuleJob[], options: RunModu
   return runOnWorkers(jobs, options);
 }
 
-function startWorker(): Worker {
-  // Under tsx (tests, benchmarks) this file is .ts and the worker must load through tsx too.
-  if (import.meta.url.endsWith('.ts')) {
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./module-worker.ts', import.meta.url).href;
-    return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
-  }
-  return new Worker(new URL('./module-worker.js', import.meta.url));
-}
-
 function toError(e: ModuleWorkerError): Error {
   if (e.code && e.category) return new TackError(e.code, e.category as ErrorCategory, e.message, e.hint ?? '', e.details ?? {});
   return new Error(e.message);
@@ -106,7 +96,7 @@ function runOnWorkers(jobs: readonly ModuleJob[], options: RunModuleJobsOptions)
   const batches = batchesOf(jobs, options.threads);
   const results = new Array<ModuleJobResult>(jobs.length);
   const failures = new Map<number, Error>();
-  const workers = Array.from({ length: options.threads }, startWorker);
+  const workers = Array.from({ length: options.threads }, () => startWorkerThread(new URL('./module-worker.js', import.meta.url)));
   let next = 0;
   let inFlight = 0;
   let done = 0;

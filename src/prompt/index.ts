@@ -28,6 +28,6 @@ export {
 } from './a1111-prompt.js';
 export { parseInfotext, formatInfotext, quoteInfotextValue, parseLoraHashes, type Infotext, type InfotextInput, type AdetailerSettings } from './infotext.js';
 export { readPngTextChunks, readPngText, writePngText, encodeTextChunk, isPng, crc32, type PngTextChunk } from './png-text.js';
-export { parseUiSampler, sdScriptsSamplerToUi, SD_SCRIPTS_SAMPLER_NAMES, type UiSampler, type SdScriptsSampler } from './samplers.js';
+export { parseUiSampler, sdScriptsSamplerToUi, type UiSampler } from './samplers.js';
 export { buildSampleInfotext, type SampleInfotextInput } from './sample-infotext.js';
 export { readGenerationSettings, parseComfyGraph, type GenerationSettings, type SettingsSource } from './generation-settings.js';

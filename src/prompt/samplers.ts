@@ -1,32 +1,13 @@
 /**
- * Sampler names in the three generators tack drives. sd-scripts' names come from its argparse
- * choices (sd-scripts-args.json --sample_sampler; sdxl_gen_img.py --sampler has the same list);
+ * Sampler names in the three generators tack drives. sd-scripts' names are the project
+ * schema's SD_SCRIPTS_SAMPLERS (its argparse choices; sdxl_gen_img.py --sampler has the same list);
  * A1111 1.9+ writes the sampler and the schedule type separately ("DPM++ 2S a" + "Karras"),
  * older versions and Forge's infotext as one name ("DPM++ 2S a Karras"); ComfyUI's KSampler
  * takes sampler_name + scheduler. The recipe tests with DPM++ 2S a Karras, which sd-scripts
  * lacks: its closest is k_dpm_2_a (the second-order ancestral sampler of the same family).
  */
 
-export const SD_SCRIPTS_SAMPLER_NAMES = [
-  'ddim',
-  'pndm',
-  'lms',
-  'euler',
-  'euler_a',
-  'heun',
-  'dpm_2',
-  'dpm_2_a',
-  'dpmsolver',
-  'dpmsolver++',
-  'dpmsingle',
-  'k_lms',
-  'k_euler',
-  'k_euler_a',
-  'k_dpm_2',
-  'k_dpm_2_a',
-] as const;
-
-export type SdScriptsSampler = (typeof SD_SCRIPTS_SAMPLER_NAMES)[number];
+import type { SdScriptsSampler } from '../project/index.js';
 
 export interface UiSampler {
   /** A1111 sampler name without the schedule, e.g. "DPM++ 2S a". */
@@ -92,6 +73,7 @@ export function parseUiSampler(name: string): UiSampler {
  * in sd-scripts, so they map to the same web UI sampler.
  */
 export function sdScriptsSamplerToUi(sampler: string): string {
+  // Every sd-scripts sampler has its entry (checked by `satisfies`).
   const map: Readonly<Record<string, string>> = {
     ddim: 'DDIM',
     pndm: 'PLMS',
@@ -109,6 +91,6 @@ export function sdScriptsSamplerToUi(sampler: string): string {
     dpmsolver: 'DPM++ 2M',
     'dpmsolver++': 'DPM++ 2M',
     dpmsingle: 'DPM++ 2S a',
-  };
+  } satisfies Record<SdScriptsSampler, string>;
   return map[sampler] ?? sampler;
 }

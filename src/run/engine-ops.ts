@@ -25,7 +25,7 @@ import {
   type InstallPlan,
   type ProbeResult,
 } from '../engine/index.js';
-import { runCaptured } from './process.js';
+import { runCaptured } from '../io/index.js';
 
 export interface ProbeOptions {
   readonly modules?: readonly string[];

@@ -26,4 +26,3 @@ export { planResume, resumeRun, type ResumePlan } from './resume.js';
 export { probeEngine, runEngineDoctor, installEngine, canReach, type EngineDoctorResult, type InstallResult, type InstallRunOptions } from './engine-ops.js';
 export { exportBundle, buildRunScript, type ExportBundleOptions, type ExportBundleResult } from './export-bundle.js';
 export { writeZip, type ZipEntry } from './zip.js';
-export { runCaptured, spawnSupervised, isProcessAlive, type CapturedResult, type SupervisedProcess } from './process.js';

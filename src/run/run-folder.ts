@@ -22,10 +22,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { readJson, writeJsonAtomic } from '../core/index.js';
 import type { TrainSettings } from '../engine/index.js';
+import { isProcessAlive } from '../io/index.js';
 import type { ProjectPaths } from '../project/index.js';
 import { runErrors } from './errors.js';
 import type { RunOutcome } from './outcome.js';
-import { isProcessAlive } from './process.js';
 
 export type RunStatus = 'prepared' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 

@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EngineEvent, FailureKind, LaunchCommand, TrainerEngine, TrainingPhase } from '../engine/index.js';
 import { writeJsonAtomic } from '../core/index.js';
+import { spawnSupervised, type SupervisedProcess } from '../io/index.js';
 import { runErrors } from './errors.js';
 import { describeFailure, pickFailure, type FailureReason, type RunOutcome } from './outcome.js';
-import { spawnSupervised, type SupervisedProcess } from './process.js';
 import { writeRunMeta, type RunMeta, type RunPaths, type RunProgress } from './run-folder.js';
 
 export type SupervisorEvent =

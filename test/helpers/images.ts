@@ -1,13 +1,13 @@
 /** Test photos made with sharp: small, varied, with known content. */
 import { writeFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
-import sharp from 'sharp';
+import sharp, { type CreateRaw, type Sharp } from 'sharp';
 
 /**
  * A photo-like test image: a gradient background, a few coloured shapes placed by the seed
  * (so different seeds are different pictures) and fine grain (so it measures sharp).
  */
-export async function makePhoto(width: number, height: number, options: { seed?: number; grain?: number } = {}): Promise<sharp.Sharp> {
+export async function makePhoto(width: number, height: number, options: { seed?: number; grain?: number } = {}): Promise<Sharp> {
   const seed = options.seed ?? 1;
   let state = seed * 7919 + 1;
   const rand = () => ((state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
@@ -69,7 +69,7 @@ export async function writeAnimatedGif(file: string, width = 64, height = 48): P
     return buf;
   };
   const frames = Buffer.concat([frame(220, 30, 30), frame(30, 30, 220)]);
-  await sharp(frames, { raw: { width, height: height * 2, channels: 4, pageHeight: height } as sharp.CreateRaw }).gif({ loop: 0, delay: [100, 100] }).toFile(file);
+  await sharp(frames, { raw: { width, height: height * 2, channels: 4, pageHeight: height } as CreateRaw }).gif({ loop: 0, delay: [100, 100] }).toFile(file);
 }
 
 /** The mean colour of a region of an image file (orientation applied), for pixel checks. */

@@ -1,12 +1,31 @@
 import type { CommandSpec } from '../command.js';
 import { addCommand } from './add.js';
+import { captionCommand } from './caption.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
+import { engineDoctorCommand } from './engine-doctor.js';
+import { engineInstallCommand } from './engine-install.js';
 import { errorsCommand } from './errors.js';
+import { evaluateCommand } from './evaluate.js';
+import { infotextCommand } from './infotext.js';
+import { reportCommand } from './report.js';
+import { samplesCommand } from './samples.js';
+import { sweepCommand } from './sweep.js';
+import { exportCommand } from './export.js';
 import { initCommand } from './init.js';
+import { loraConvertCommand } from './lora-convert.js';
+import { loraHashCommand } from './lora-hash.js';
+import { loraInspectCommand } from './lora-inspect.js';
+import { loraMergeCommand } from './lora-merge.js';
+import { loraResizeCommand } from './lora-resize.js';
+import { loraVerifyCommand } from './lora-verify.js';
 import { planCommand } from './plan.js';
 import { prepareCommand } from './prepare.js';
+import { presetExportCommand, presetImportCommand, presetListCommand, presetShowCommand } from './preset.js';
 import { removeCommand } from './remove.js';
+import { runsCommand } from './runs.js';
+import { tagsCommand } from './tags.js';
+import { trainCommand } from './train.js';
 
 /** Every command, in the order `tack --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, planCommand, prepareCommand, demoCommand, errorsCommand];
+export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, runsCommand, samplesCommand, evaluateCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { evaluateRun, readEvalRun, readEvaluation, writeRunReport, type Evaluation } from '../../evaluate/index.js';
-import { runProgram } from '../../io/index.js';
+import { spawnDetached } from '../../io/index.js';
 import { loadProject } from '../../project/index.js';
 import { stringOption, type CommandSpec } from '../command.js';
 import { printEvaluationSummary } from './evaluate-shared.js';
@@ -27,7 +27,7 @@ first when it has not been evaluated (or with --reevaluate). Examples:
     const dir = path.resolve(ctx.cwd, positionals[0] as string);
     const project = await loadProject(dir, { tokenize: false });
     const runId = stringOption(values, 'run');
-    const run = await readEvalRun(project.paths, project.config.name, runId);
+    const run = await readEvalRun(project.paths, runId);
     let evaluation: Evaluation | undefined;
     if (!values.reevaluate) evaluation = await readEvaluation(run.evaluationDir, run.id).catch(() => undefined);
     if (!evaluation) {
@@ -43,7 +43,7 @@ first when it has not been evaluated (or with --reevaluate). Examples:
     const report = await writeRunReport(evaluation, run.evaluationDir, { signal: ctx.signal });
     if (values.open) {
       const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-      void runProgram(opener, [report.html]);
+      spawnDetached(opener, [report.html]);
     }
     if (ctx.json) {
       ctx.printJson({ kind: 'report', run: run.id, html: report.html, contactSheet: report.contactSheet, recommendation: evaluation.recommendation });

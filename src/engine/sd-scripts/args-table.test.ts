@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { SD_SCRIPTS_SAMPLERS } from '../../project/index.js';
 import { SD_SCRIPTS_ARGS, SD_SCRIPTS_ARGS_COMMIT } from './args-table.js';
 import { PINNED_SD_SCRIPTS_COMMIT } from './locate.js';
 
@@ -33,6 +34,10 @@ test('the argument table is exactly the engine argument list extracted at the pi
       `argument ${a.dest}`,
     );
   });
+});
+
+test('[samples] sampler accepts exactly the engine\'s --sample_sampler choices', () => {
+  assert.deepEqual([...SD_SCRIPTS_SAMPLERS], SD_SCRIPTS_ARGS.find((a) => a.dest === 'sample_sampler')?.choices);
 });
 
 test('the documented-but-missing --text_encoder_lr1/2 are not engine arguments (P9)', () => {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** sd-scripts' --sample_sampler choices (sd-scripts-args.json). */
+/**
+ * sd-scripts' sampler names: the argparse choices of --sample_sampler (sd-scripts-args.json);
+ * sdxl_gen_img.py --sampler has the same list. The one list tack keeps (prompt/ maps it to web UI names).
+ */
 export const SD_SCRIPTS_SAMPLERS = [
   'ddim',
   'pndm',
@@ -19,6 +22,8 @@ export const SD_SCRIPTS_SAMPLERS = [
   'k_dpm_2',
   'k_dpm_2_a',
 ] as const;
+
+export type SdScriptsSampler = (typeof SD_SCRIPTS_SAMPLERS)[number];
 
 const seed = z.int().min(0).max(4294967295);
 const side = z.int().min(64).max(4096).multipleOf(8);

@@ -1,9 +1,13 @@
 /**
- * Child processes, started from an argument array and never through a shell. Two shapes:
- * `runCaptured` for short commands (probes, git, pip) and `spawnSupervised` for the trainer,
- * which runs in its own process group so that Ctrl-C in the terminal reaches only tack, and
- * tack decides how to stop it: SIGINT to the whole group (accelerate and the training script),
- * then SIGKILL after a grace period. If tack itself exits, the group is killed with it.
+ * Child processes, started from an argument array and never through a shell, each in its own
+ * process group so that Ctrl-C in the terminal reaches only tack and tack decides how to stop
+ * them; if tack itself exits, the group is killed with it. Three shapes:
+ *   - `runCaptured`: short commands (probes, git, pip): output kept, SIGKILL on timeout or cancel;
+ *   - `spawnSupervised`: the trainer: output handed on as it arrives; stopped with SIGINT to the
+ *     whole group (accelerate and the training script), then SIGKILL after a grace period;
+ *   - `runProgram`: the same supervision run to its end (the engine's generation script), output
+ *     handed on line by line and the last lines kept for error messages.
+ * `spawnDetached` starts a program that is meant to outlive tack (the browser of `tack report --open`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
@@ -29,6 +33,16 @@ export interface CapturedOptions {
   readonly maxChars?: number;
 }
 
+/** A signal to the child's whole process group (the child alone on Windows). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    /* the group is gone */
+  }
+}
+
 /** Runs a command to completion and returns its output (the tail, for chatty commands). */
 export function runCaptured(argv: readonly string[], options: CapturedOptions = {}): Promise<CapturedResult> {
   const [file, ...args] = argv as [string, ...string[]];
@@ -45,14 +59,7 @@ export function runCaptured(argv: readonly string[], options: CapturedOptions = 
       resolve({ code: null, signal: null, stdout: '', stderr: '', timedOut: false, spawnError: error as NodeJS.ErrnoException });
       return;
     }
-    const killGroup = () => {
-      try {
-        if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
-        else child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
+    const killGroup = () => signalGroup(child, 'SIGKILL');
     const onExit = () => killGroup();
     process.once('exit', onExit);
     const timer = options.timeoutMs
@@ -107,21 +114,12 @@ export interface SupervisedOptions {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   /** Raw output chunks in arrival order (for the log file). */
-  readonly onChunk: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+  readonly onChunk?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
   /** Decoded text in whole lines (ending with \n or \r), per stream, for the parser. */
   readonly onLines: (text: string, stream: 'stdout' | 'stderr') => void;
 }
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, signal);
-    else child.kill(signal);
-  } catch {
-    /* the group is gone */
-  }
-}
-
-/** Starts the trainer in its own process group with piped output. Throws on spawn failure. */
+/** Starts a program (the trainer) in its own process group with piped output. Throws on spawn failure. */
 export async function spawnSupervised(argv: readonly string[], options: SupervisedOptions): Promise<SupervisedProcess> {
   const [file, ...args] = argv as [string, ...string[]];
   const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
@@ -140,7 +138,7 @@ export async function spawnSupervised(argv: readonly string[], options: Supervis
     let pending = '';
     const source = child[stream];
     source?.on('data', (chunk: Buffer) => {
-      options.onChunk(chunk, stream);
+      options.onChunk?.(chunk, stream);
       const text = pending + decoder.write(chunk);
       let cut = -1;
       for (let i = text.length - 1; i >= 0; i--) {
@@ -209,6 +207,66 @@ export async function spawnSupervised(argv: readonly string[], options: Supervis
       signalGroup(child, 'SIGKILL');
     },
   };
+}
+
+export interface RunProgramOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Stops the program: SIGINT to its group, SIGKILL after `graceMs` (default 10 s). */
+  readonly signal?: AbortSignal;
+  readonly onLine?: (line: string) => void;
+  readonly graceMs?: number;
+  /** Lines kept for the result (default 40). */
+  readonly keepLines?: number;
+}
+
+export type ProgramOutcome =
+  | { readonly kind: 'exited'; readonly code: number; readonly lastLines: readonly string[] }
+  | { readonly kind: 'signalled'; readonly signal: string; readonly lastLines: readonly string[] }
+  | { readonly kind: 'cancelled'; readonly lastLines: readonly string[] }
+  | { readonly kind: 'not-started'; readonly message: string };
+
+/** Runs a program under supervision to its end; its output (both streams) goes by line to `onLine`. */
+export async function runProgram(command: string, args: readonly string[], options: RunProgramOptions = {}): Promise<ProgramOutcome> {
+  const keep = options.keepLines ?? 40;
+  const lines: string[] = [];
+  const onLines = (text: string) => {
+    const parts = text.split(/\r?\n|\r/);
+    parts.pop(); // the text ends with a line break
+    for (const line of parts) {
+      lines.push(line);
+      if (lines.length > keep) lines.shift();
+      options.onLine?.(line);
+    }
+  };
+  let child: SupervisedProcess;
+  try {
+    child = await spawnSupervised([command, ...args], { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env, onLines });
+  } catch (error) {
+    return { kind: 'not-started', message: error instanceof Error ? error.message : String(error) };
+  }
+  const onAbort = () => child.stop(options.graceMs ?? 10_000);
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  const exit = await child.exited;
+  options.signal?.removeEventListener('abort', onAbort);
+  if (child.stopRequestedAt !== undefined) return { kind: 'cancelled', lastLines: lines };
+  if (exit.signal) return { kind: 'signalled', signal: exit.signal, lastLines: lines };
+  return { kind: 'exited', code: exit.code ?? 1, lastLines: lines };
+}
+
+/**
+ * Starts a program that outlives tack (the browser `tack report --open` opens through
+ * xdg-open / open): in its own process group, without pipes, neither waited for nor stopped.
+ */
+export function spawnDetached(command: string, args: readonly string[]): void {
+  try {
+    const child = spawn(command, [...args], { stdio: 'ignore', detached: process.platform !== 'win32' });
+    child.on('error', () => undefined);
+    child.unref();
+  } catch {
+    /* no opener: the report's path is printed anyway */
+  }
 }
 
 /** True when a process with this pid exists (EPERM: exists but belongs to someone else). */
