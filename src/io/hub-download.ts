@@ -20,7 +20,7 @@ import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { coreErrors, pathExists, throwIfCancelled, writeFileAtomic, type ProgressListener } from '../core/index.js';
+import { coreErrors, pathExists, sleep, throwIfCancelled, writeFileAtomic, type ProgressListener } from '../core/index.js';
 import { modelIoErrors } from './model-errors.js';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
@@ -141,20 +141,6 @@ function normalizeEtag(value: string | null): string | undefined {
 function networkReason(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 interface RemoteFile {

@@ -4,7 +4,7 @@
  * costly part) would wait for inference instead of overlapping it.
  */
 import { Worker } from 'node:worker_threads';
-import { TackError, type ErrorCategory } from '../core/index.js';
+import { startWorkerThread, TackError, type ErrorCategory } from '../core/index.js';
 import type { ImageProbe } from './image.js';
 import { readTaggerInput } from './model-input.js';
 import type { TaggerInputReply, TaggerInputRequest } from './tagger-input-worker.js';
@@ -16,13 +16,7 @@ export interface TaggerInputPool {
 }
 
 function startWorker(): Worker {
-  // Under tsx (tests, benchmarks) this file is .ts and the worker must load through tsx too.
-  if (import.meta.url.endsWith('.ts')) {
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./tagger-input-worker.ts', import.meta.url).href;
-    return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
-  }
-  return new Worker(new URL('./tagger-input-worker.js', import.meta.url));
+  return startWorkerThread(new URL('./tagger-input-worker.js', import.meta.url));
 }
 
 function toError(reply: Extract<TaggerInputReply, { ok: false }>): Error {
