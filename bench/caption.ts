@@ -26,7 +26,7 @@ import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { makeBenchPhotos } from './photos.js';
 import { formatSelectedTagsCsv, OnnxModelBuilder, seededRandom, type TaggerTag } from '../test/helpers/onnx.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -43,7 +43,7 @@ const ROUNDS = Number(arg('rounds', '1'));
 const IN_PROCESS = args.includes('--in-process');
 const phase = arg('phase', 'main');
 const out = path.join(here, 'out');
-const photosDir = path.join(out, `caption-photos-${N}`);
+const photosDir = path.join(out, `caption-photos-v2-${N}`);
 const modelDir = path.join(out, `caption-model-${GMACS}`);
 const TAGS = 9083;
 const SIZE = 448;
@@ -93,33 +93,9 @@ async function generate(): Promise<void> {
     writeFileSync(path.join(modelDir, 'selected_tags.csv'), formatSelectedTagsCsv(tags));
     writeFileSync(path.join(modelDir, 'macs.txt'), String(m.macs));
   }
-  if (existsSync(photosDir) && readdirSync(photosDir).length === N) return;
-  rmSync(photosDir, { recursive: true, force: true });
-  mkdirSync(photosDir, { recursive: true });
-  const W = 6400;
-  const H = 4800;
-  const noise = Buffer.alloc(W * H * 3);
-  let s = 12345;
-  for (let i = 0; i < noise.length; i++) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    noise[i] = 64 + ((s >> 16) % 128);
-  }
-  const base = await sharp(noise, { raw: { width: W, height: H, channels: 3 } }).blur(2).raw().toBuffer();
   // 20 distinct photos, each hard-linked under several names: decoding cost is per file read,
   // and 200 distinct 4 MB files would only add disk use.
-  const distinct = Math.min(N, 20);
-  for (let i = 0; i < N; i++) {
-    const file = path.join(photosDir, `photo-${String(i).padStart(4, '0')}.jpg`);
-    if (i >= distinct) {
-      linkSync(path.join(photosDir, `photo-${String(i % distinct).padStart(4, '0')}.jpg`), file);
-      continue;
-    }
-    let image = sharp(base, { raw: { width: W, height: H, channels: 3 } })
-      .extract({ left: (i * 337) % (W - 4000), top: (i * 211) % (H - 3000), width: 4000, height: 3000 })
-      .linear(0.8 + (i % 7) * 0.05, (i % 5) * 6);
-    image = i % 10 === 0 ? image.jpeg({ quality: 90 }).withMetadata({ orientation: 6 }) : image.jpeg({ quality: 90 });
-    await image.toFile(file);
-  }
+  await makeBenchPhotos(photosDir, N, { distinct: 20 });
 }
 
 function peakRssMb(): number {

@@ -11,10 +11,11 @@
  * so generation and the floor do not inflate the pipeline's RSS. Photos are cached in bench/out/.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeBenchPhotos } from './photos.js';
 import sharp from 'sharp';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,34 +27,10 @@ const arg = (name: string, fallback: string) => {
 const N = Number(arg('n', '200'));
 const CONCURRENCY = Number(arg('concurrency', '2'));
 const phase = arg('phase', 'main');
-const photosDir = path.join(here, 'out', `photos-${N}`);
+const photosDir = path.join(here, 'out', `photos-v2-${N}`);
 
 async function generate(): Promise<void> {
-  if (existsSync(photosDir) && readdirSync(photosDir).length === N) return;
-  rmSync(photosDir, { recursive: true, force: true });
-  mkdirSync(photosDir, { recursive: true });
-  // One large blurred-noise base; each photo is a different 4000x3000 window of it (distinct
-  // content, realistic JPEG sizes), re-tinted, with every tenth stored sideways + EXIF 6.
-  const W = 6400;
-  const H = 4800;
-  const noise = Buffer.alloc(W * H * 3);
-  let s = 12345;
-  for (let i = 0; i < noise.length; i++) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    noise[i] = 64 + (s >> 16) % 128;
-  }
-  const base = await sharp(noise, { raw: { width: W, height: H, channels: 3 } }).blur(2).raw().toBuffer();
-  for (let i = 0; i < N; i++) {
-    const left = (i * 337) % (W - 4000);
-    const top = (i * 211) % (H - 3000);
-    const rotated = i % 10 === 0;
-    let image = sharp(base, { raw: { width: W, height: H, channels: 3 } })
-      .extract({ left, top, width: 4000, height: 3000 })
-      .linear(0.8 + (i % 7) * 0.05, (i % 5) * 6);
-    image = rotated ? image.jpeg({ quality: 90 }).withMetadata({ orientation: 6 }) : image.jpeg({ quality: 90 });
-    await image.toFile(path.join(photosDir, `photo-${String(i).padStart(4, '0')}.jpg`));
-    if ((i + 1) % 50 === 0) process.stderr.write(`  generated ${i + 1}/${N}\n`);
-  }
+  await makeBenchPhotos(photosDir, N, { onProgress: (done, total) => process.stderr.write(`  generated ${done}/${total}\n`) });
 }
 
 function peakRssMb(): number {
@@ -96,7 +73,7 @@ async function pipelinePhase(): Promise<Record<string, number>> {
   await runDoctor(fresh);
   const t6 = performance.now();
   rmSync(dir, { recursive: true, force: true });
-  if (added.added.length !== N || report.photos.length !== N || prepared.manifest.images.length !== N) throw new Error('the pipeline did not process every photo');
+  if (added.added.length !== N || report.photos.length !== N || prepared.manifest.images.length !== N) throw new Error(`the pipeline did not process every photo: added ${added.added.length} (skipped ${added.skipped.length}, failed ${added.failed.length}: ${JSON.stringify(added.failed.slice(0, 3))}), checked ${report.photos.length}, prepared ${prepared.manifest.images.length} (excluded ${JSON.stringify(prepared.excluded.slice(0, 3))})`);
   return {
     addSeconds: (t1 - t0) / 1000,
     doctorSeconds: (t2 - t1) / 1000,

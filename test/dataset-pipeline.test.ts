@@ -41,6 +41,31 @@ test('re-adding the same file is a no-op; a second photo with the same name gets
   assert.equal((await listPhotos(project.paths)).length, 2);
 });
 
+test('photos with the same name get numbered in the order they were given, though several are copied at once', async (t) => {
+  const { dir, cleanup } = await tempDir();
+  t.after(cleanup);
+  const project = await newProject(dir);
+  const folders: string[] = [];
+  for (let i = 1; i <= 7; i++) {
+    const folder = path.join(dir, 'src', `day-${i}`);
+    await mkdir(folder, { recursive: true });
+    // Larger photos first, so a later one can finish copying before an earlier one.
+    await writeJpeg(path.join(folder, 'IMG_0001.jpg'), 1600 - i * 150, 1200, { seed: 40 + i });
+    folders.push(folder);
+  }
+  await copyFile(path.join(folders[2]!, 'IMG_0001.jpg'), path.join(folders[5]!, 'IMG_0001 copy.jpg'));
+  const result = await importPhotos(project.paths, folders);
+  assert.deepEqual(
+    result.added.map((a) => [path.relative(path.join(dir, 'src'), a.source), a.file]),
+    [1, 2, 3, 4, 5, 6, 7].map((i) => [path.join(`day-${i}`, 'IMG_0001.jpg'), i === 1 ? 'IMG_0001.jpg' : `IMG_0001-${i}.jpg`]),
+  );
+  assert.deepEqual(result.skipped.map((s) => [path.basename(s.source), s.sameAs]), [['IMG_0001 copy.jpg', 'IMG_0001-3.jpg']]);
+  for (const [i, folder] of folders.entries()) {
+    const name = i === 0 ? 'IMG_0001.jpg' : `IMG_0001-${i + 1}.jpg`;
+    assert.ok((await readFile(path.join(folder, 'IMG_0001.jpg'))).equals(await readFile(path.join(project.paths.photosDir, name))), `${name} holds the photo from day-${i + 1}`);
+  }
+});
+
 test('doctor finds rotation, blur, near-duplicates, darkness, black-and-white, crop and low resolution, and caches by content', async (t) => {
   const { dir, cleanup } = await tempDir();
   t.after(cleanup);

@@ -7,7 +7,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
-import { hashBytes, hashFile, pathExists, writeFileAtomic, copyFileAtomic, throwIfCancelled, type ProgressListener } from '../core/index.js';
+import { hashBytesInPool, hashFile, mapConcurrent, pathExists, writeFileAtomic, copyFileAtomic, throwIfCancelled, type ProgressListener } from '../core/index.js';
 import { IMPORTABLE_EXTENSIONS } from '../io/index.js';
 import { captionPathFor, type ProjectPaths } from '../project/index.js';
 import { datasetErrors } from './errors.js';
@@ -50,6 +50,7 @@ export interface ImportResult {
 /** Files above this are hashed and copied as streams instead of read into memory. */
 const IN_MEMORY_LIMIT_BYTES = 64 * 1024 * 1024;
 const INDEX_FLUSH_EVERY = 25;
+const IMPORT_CONCURRENCY = 4;
 const CAPTION_EXTENSIONS = ['.txt', '.caption'];
 
 function isImportableName(name: string): boolean {
@@ -143,56 +144,89 @@ export async function importPhotos(paths: ProjectPaths, inputs: readonly string[
   const takenStems = new Set(records.map((r) => path.parse(r.file).name.toLowerCase()));
   const { files, ignored } = await expandInputs(inputs, paths, failed, signal);
 
+  // Four photos at a time: copying is bound by syncing each copy to disk, not by the CPU. The
+  // decisions (duplicate or not, which name) are taken one photo at a time in input order, so
+  // names and outcomes are the same as a one-by-one import.
+  const outcomes: ({ added: ImportedPhoto } | { skipped: SkippedPhoto } | { failed: FailedInput } | undefined)[] = new Array(files.length);
+  let turn = Promise.resolve();
   let sinceFlush = 0;
-  for (let i = 0; i < files.length; i++) {
-    throwIfCancelled(signal);
-    const source = files[i] as string;
-    try {
-      const stat = await fsp.stat(source);
-      let sha256: string;
-      let bytes: Buffer | undefined;
-      if (stat.size <= IN_MEMORY_LIMIT_BYTES) {
-        bytes = await fsp.readFile(source);
-        sha256 = hashBytes(bytes);
-      } else {
-        sha256 = await hashFile(source, signal);
+  let done = 0;
+  await mapConcurrent(
+    files,
+    IMPORT_CONCURRENCY,
+    async (source, i) => {
+      let release!: () => void;
+      const previous = turn;
+      turn = new Promise<void>((resolve) => (release = resolve));
+      let released = false;
+      const decided = () => {
+        if (!released) release();
+        released = true;
+      };
+      try {
+        const stat = await fsp.stat(source);
+        let sha256: string;
+        let bytes: Buffer | undefined;
+        if (stat.size <= IN_MEMORY_LIMIT_BYTES) {
+          bytes = await fsp.readFile(source);
+          sha256 = await hashBytesInPool(bytes);
+        } else {
+          sha256 = await hashFile(source, signal);
+        }
+        // A photo already in the project is not probed again (a HEIC probe decodes it).
+        let described = byHash.has(sha256) ? undefined : await describePhoto(source);
+        await previous;
+        throwIfCancelled(signal);
+        const existing = byHash.get(sha256);
+        if (existing) {
+          outcomes[i] = { skipped: { source, reason: before.has(existing) ? 'already-in-project' : 'duplicate-in-batch', sameAs: existing } };
+          return;
+        }
+        described ??= await describePhoto(source);
+        if (described.probeError) {
+          outcomes[i] = { failed: { source, ...described.probeError } };
+          return;
+        }
+        const { file, renamed } = uniqueName(source, takenStems);
+        byHash.set(sha256, file);
+        decided();
+        const target = path.join(paths.photosDir, file);
+        try {
+          if (bytes) await writeFileAtomic(target, bytes);
+          else await copyFileAtomic(source, target);
+        } catch (error) {
+          byHash.delete(sha256);
+          throw error;
+        }
+        const copied = await fsp.stat(target);
+        let captionImported = false;
+        const caption = await siblingCaption(source);
+        const captionTarget = captionPathFor(paths, file);
+        if (caption && !(await pathExists(captionTarget))) {
+          await copyFileAtomic(caption, captionTarget);
+          captionImported = true;
+        }
+        records.push({ file, sha256, sizeBytes: copied.size, mtimeMs: copied.mtimeMs, ...described, source, addedAt: new Date().toISOString() });
+        outcomes[i] = { added: { source, file, renamed, captionImported } };
+        if (++sinceFlush >= INDEX_FLUSH_EVERY) {
+          sinceFlush = 0;
+          await writePhotoIndexFile(paths, records);
+        }
+      } catch (error) {
+        if ((error as { code?: string }).code === 'CORE_CANCELLED') throw error;
+        outcomes[i] = { failed: failure(source, error) };
+      } finally {
+        decided();
+        onProgress?.({ done: ++done, total: files.length, item: path.basename(source) });
       }
-      const existing = byHash.get(sha256);
-      if (existing) {
-        skipped.push({ source, reason: before.has(existing) ? 'already-in-project' : 'duplicate-in-batch', sameAs: existing });
-        continue;
-      }
-      const described = await describePhoto(source);
-      if (described.probeError) {
-        failed.push({ source, ...described.probeError });
-        continue;
-      }
-      const { file, renamed } = uniqueName(source, takenStems);
-      const target = path.join(paths.photosDir, file);
-      if (bytes) await writeFileAtomic(target, bytes);
-      else await copyFileAtomic(source, target);
-      const copied = await fsp.stat(target);
-      let captionImported = false;
-      const caption = await siblingCaption(source);
-      const captionTarget = captionPathFor(paths, file);
-      if (caption && !(await pathExists(captionTarget))) {
-        await copyFileAtomic(caption, captionTarget);
-        captionImported = true;
-      }
-      const record: PhotoRecord = { file, sha256, sizeBytes: copied.size, mtimeMs: copied.mtimeMs, ...described, source, addedAt: new Date().toISOString() };
-      records.push(record);
-      byHash.set(sha256, file);
-      added.push({ source, file, renamed, captionImported });
-      if (++sinceFlush >= INDEX_FLUSH_EVERY) {
-        await writePhotoIndexFile(paths, records);
-        sinceFlush = 0;
-      }
-    } catch (error) {
-      if ((error as { code?: string }).code === 'CORE_CANCELLED') throw error;
-      failed.push(failure(source, error));
-    } finally {
-      onProgress?.({ done: i + 1, total: files.length, item: path.basename(source) });
-    }
+    },
+    signal,
+  );
+  for (const outcome of outcomes) {
+    if (!outcome) continue;
+    if ('added' in outcome) added.push(outcome.added);
+    else if ('skipped' in outcome) skipped.push(outcome.skipped);
+    else failed.push(outcome.failed);
   }
   await writePhotoIndexFile(paths, records);
   return { added, skipped, failed, ignored };

@@ -59,7 +59,8 @@ export type FaceWorkerReply =
   | { readonly kind: 'fatal'; readonly message: string };
 
 const MODEL_HOST = 'http://human-models.invalid/';
-const DETECT_SIDE = 1024;
+/** The detector's own input is 256 px; twice that keeps small faces without moving 1024² pixels. */
+const DETECT_SIDE = 512;
 const CROP_SIDE = 256;
 const CROP_MARGIN = 2;
 const MIN_FACE_PX = 24;
@@ -105,6 +106,9 @@ async function loadHuman(): Promise<HumanLike> {
     cacheSensitivity: 0,
     face: {
       enabled: true,
+      // Rotation correction costs about a third of the throughput (bench/likeness.ts: 3.2 images/s
+      // without, 2.1-2.7 with) but keeps tilted heads recognisable: a copy turned 30 degrees
+      // keeps a similarity of 0.94-0.96 to its upright photo with it, 0.82-0.87 without.
       detector: { rotation: true, maxDetected: 10, minConfidence: 0.3, return: false, skipFrames: 0, skipTime: 0 },
       mesh: { enabled: true },
       description: { enabled: true, crop: 0.1, skipFrames: 0, skipTime: 0 },

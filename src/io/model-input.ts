@@ -5,7 +5,7 @@
  */
 import { taggerTensorFromRgb } from './engine-resize.js';
 import { compositeOnWhite } from './pil-image.js';
-import { imageDecodeError, openImage, type ImageProbe, type RawImage } from './image.js';
+import { decodeRgb, imageDecodeError, openImage, type ImageProbe, type RawImage } from './image.js';
 
 /** Decodes to 8-bit sRGB RGB at full size, with transparency composited onto white the way the engine's tagger does. */
 export async function decodeForTagger(file: string, probe: ImageProbe): Promise<RawImage> {
@@ -49,18 +49,6 @@ export async function encodeForVisionModel(file: string, probe: ImageProbe, maxS
 }
 
 /** RGB pixels of the photo, long side at most `maxSide` (for local captioning models). */
-export async function decodeForCaptioner(file: string, probe: ImageProbe, maxSide = 1024): Promise<RawImage> {
-  const image = await openImage(file, probe);
-  try {
-    const { data, info } = await image
-      .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
-  } catch (error) {
-    throw imageDecodeError(file, error);
-  }
+export function decodeForCaptioner(file: string, probe: ImageProbe, maxSide = 1024): Promise<RawImage> {
+  return decodeRgb(file, probe, { maxSide });
 }

@@ -10,6 +10,7 @@
  * `spawnDetached` starts a program that is meant to outlive tack (the browser of `tack report --open`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 export interface CapturedResult {
@@ -41,6 +42,45 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     /* the group is gone */
   }
+}
+
+/** Whether any process of group `pgid` is still running (zombies waiting to be reaped do not count). */
+function groupRunning(pgid: number): boolean {
+  if (process.platform === 'linux') {
+    let names: string[];
+    try {
+      names = readdirSync('/proc');
+    } catch {
+      names = [];
+    }
+    if (names.length > 0) {
+      for (const name of names) {
+        if (name.charCodeAt(0) > 57) continue;
+        try {
+          const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+          // Fields after "(comm) ": state, ppid, pgrp, ...
+          const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          if (Number(pgrp) === pgid && state !== 'Z') return true;
+        } catch {
+          /* the process ended while reading */
+        }
+      }
+      return false;
+    }
+  }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (up to `timeoutMs`) until every process of the group has ended after a SIGKILL. */
+async function groupGone(pgid: number, timeoutMs = 3000): Promise<void> {
+  if (process.platform === 'win32') return;
+  const until = Date.now() + timeoutMs;
+  while (groupRunning(pgid) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** Runs a command to completion and returns its output (the tail, for chatty commands). */
@@ -166,9 +206,10 @@ export async function spawnSupervised(argv: readonly string[], options: Supervis
       if (killTimer) clearTimeout(killTimer);
       if (fallback) clearTimeout(fallback);
       process.removeListener('exit', onExit);
-      // Anything left in the group (a grandchild that ignored SIGINT) goes too.
+      // Anything left in the group (a grandchild that ignored SIGINT) goes too, and is gone
+      // before the outcome is known: a stopped trainer has let go of the GPU.
       signalGroup(child, 'SIGKILL');
-      resolve(value);
+      void groupGone(pid).then(() => resolve(value));
     };
     child.once('exit', (code, signal) => {
       exit = { code, signal };

@@ -167,31 +167,53 @@ function lengthPrefix(n: number): Buffer {
 }
 
 /** Coalesces small writes (alpha scalars are 4 bytes) into 4 MiB writes. */
+/**
+ * Buffered positional writes with two 4 MB buffers: one fills (and the caller hashes) while the
+ * other is being written, so hashing and disk writes overlap instead of taking turns.
+ */
 function bufferedWriter(handle: fsp.FileHandle, startOffset: number) {
   const size = 4 << 20;
-  const buffer = Buffer.allocUnsafe(size);
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  let current = 0;
   let used = 0;
   let position = startOffset;
-  const flush = async () => {
-    if (used > 0) {
-      await handle.write(buffer, 0, used, position);
-      position += used;
-      used = 0;
-    }
+  let inFlight: Promise<unknown> | undefined;
+  const launch = async (bytes: Uint8Array, length: number) => {
+    if (inFlight) await inFlight;
+    const at = position;
+    position += length;
+    const writing = handle.write(bytes, 0, length, at);
+    inFlight = writing;
+    void writing.then(
+      () => {
+        if (inFlight === writing) inFlight = undefined;
+      },
+      () => undefined,
+    );
+  };
+  const flushBuffer = async () => {
+    if (used === 0) return;
+    await launch(buffers[current] as Buffer, used);
+    current ^= 1;
+    used = 0;
   };
   return {
     async write(bytes: Uint8Array) {
       if (bytes.length >= size) {
-        await flush();
-        await handle.write(bytes, 0, bytes.length, position);
-        position += bytes.length;
+        await flushBuffer();
+        // The caller's own bytes: written before returning, since the caller may reuse them.
+        await launch(bytes, bytes.length);
+        await inFlight;
         return;
       }
-      if (used + bytes.length > size) await flush();
-      buffer.set(bytes, used);
+      if (used + bytes.length > size) await flushBuffer();
+      (buffers[current] as Buffer).set(bytes, used);
       used += bytes.length;
     },
-    flush,
+    async flush() {
+      await flushBuffer();
+      if (inFlight) await inFlight;
+    },
   };
 }
 
