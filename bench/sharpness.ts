@@ -11,7 +11,7 @@
  * of scores and, per blur level, the range over the photos, so the thresholds in
  * src/dataset/doctor.ts can be checked against real numbers.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,6 @@ async function score(file: string, side: number): Promise<number> {
 
 const photos = process.argv.slice(2).length ? process.argv.slice(2) : defaultPhotos();
 const tmp = path.join(os.tmpdir(), `tack-sharpness-${process.pid}`);
-const { mkdirSync, rmSync } = await import('node:fs');
 mkdirSync(tmp, { recursive: true });
 const sides = [...new Set([ANALYSIS_SIDE_PX, 1024])];
 const bySigma = new Map<number, number[][]>();

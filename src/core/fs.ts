@@ -11,7 +11,8 @@ import { coreErrors } from './errors.js';
 
 const TEMP_MARK = '.tmp-';
 
-function tempPathFor(target: string): string {
+/** A fresh temporary name next to `target`, of the kind removeStaleTemps and isTempName recognise. */
+export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 

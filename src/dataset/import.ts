@@ -155,14 +155,10 @@ export async function importPhotos(paths: ProjectPaths, inputs: readonly string[
     files,
     IMPORT_CONCURRENCY,
     async (source, i) => {
-      let release!: () => void;
+      // Resolved once this photo's decision is taken (resolving again is harmless).
+      let decided!: () => void;
       const previous = turn;
-      turn = new Promise<void>((resolve) => (release = resolve));
-      let released = false;
-      const decided = () => {
-        if (!released) release();
-        released = true;
-      };
+      turn = new Promise<void>((resolve) => (decided = resolve));
       try {
         const stat = await fsp.stat(source);
         let sha256: string;

@@ -81,15 +81,9 @@ async function fileSize(file: string): Promise<number | undefined> {
   }
 }
 
-/** Removes the engine's latent / text-encoder caches of an image whose pixels changed. */
-async function removeEngineCaches(dir: string, stem: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
+/** Removes the engine's latent / text-encoder caches (among `cacheNames`, the folder's .npz files) of an image whose pixels changed. */
+async function removeEngineCaches(dir: string, cacheNames: readonly string[], stem: string): Promise<void> {
+  for (const name of cacheNames) {
     if (isCacheOf(name, stem)) await fsp.rm(path.join(dir, name), { force: true });
   }
 }
@@ -146,6 +140,8 @@ export async function writeDataset(project: Project, photos: readonly PhotoRecor
     await fsp.rename(previousDir, subsetDir); // the repeats changed: rename instead of rewriting every image
   }
   await fsp.mkdir(subsetDir, { recursive: true });
+  // Only the trainer writes caches, so one listing serves the whole write.
+  const cacheNames = (await fsp.readdir(subsetDir)).filter((name) => name.endsWith('.npz'));
   for (const name of await fsp.readdir(paths.datasetImgDir)) {
     if (name !== folderName) {
       findings.push(
@@ -204,7 +200,7 @@ export async function writeDataset(project: Project, photos: readonly PhotoRecor
           height = encoded.height;
         }
         imageBytes = (await fileSize(imageFile)) ?? 0;
-        await removeEngineCaches(subsetDir, stem);
+        await removeEngineCaches(subsetDir, cacheNames, stem);
         written++;
       } else {
         width = before.width;

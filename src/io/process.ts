@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { sleep } from '../core/index.js';
 
 export interface CapturedResult {
   readonly code: number | null;
@@ -80,7 +81,7 @@ function groupRunning(pgid: number): boolean {
 async function groupGone(pgid: number, timeoutMs = 3000): Promise<void> {
   if (process.platform === 'win32') return;
   const until = Date.now() + timeoutMs;
-  while (groupRunning(pgid) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (groupRunning(pgid) && Date.now() < until) await sleep(20);
 }
 
 /** Runs a command to completion and returns its output (the tail, for chatty commands). */

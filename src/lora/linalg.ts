@@ -115,6 +115,18 @@ export interface Svd {
   readonly v: Float64Array;
 }
 
+/** The Givens rotation (c, s) of two columns of `length` values starting at `x0` and `y0`. */
+function rotateColumns(a: Float64Array, x0: number, y0: number, length: number, c: number, s: number): void {
+  for (let i = 0; i < length; i = (i + 1) | 0) {
+    const x = (x0 + i) | 0;
+    const y = (y0 + i) | 0;
+    const ax = a[x] as number;
+    const ay = a[y] as number;
+    a[x] = c * ax - s * ay;
+    a[y] = s * ax + c * ay;
+  }
+}
+
 /**
  * Thin SVD of `a` (m x n, column-major, m >= n, not modified) by one-sided Jacobi: rotate
  * column pairs until all columns are orthogonal (relative tolerance near machine precision).
@@ -149,24 +161,8 @@ export function jacobiSvd(a: Float64Array, m: number, n: number, maxSweeps = 60)
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = c * t;
-        for (let i = 0; i < m; i = (i + 1) | 0) {
-          const x = (cp + i) | 0;
-          const y = (cq + i) | 0;
-          const up = u[x] as number;
-          const uq = u[y] as number;
-          u[x] = c * up - s * uq;
-          u[y] = s * up + c * uq;
-        }
-        const vp = p * n;
-        const vq = q * n;
-        for (let i = 0; i < n; i = (i + 1) | 0) {
-          const x = (vp + i) | 0;
-          const y = (vq + i) | 0;
-          const a1 = v[x] as number;
-          const a2 = v[y] as number;
-          v[x] = c * a1 - s * a2;
-          v[y] = s * a1 + c * a2;
-        }
+        rotateColumns(u, cp, cq, m, c, s);
+        rotateColumns(v, p * n, q * n, n, c, s);
         squared[p] = alpha - t * gamma;
         squared[q] = beta + t * gamma;
       }

@@ -8,7 +8,7 @@ import { decodeFloatsInto, encodeFloats, encodeFloatsChecked, isDecodable, type 
 import { loraErrors } from './errors.js';
 import { chooseRank, factorSvd } from './lowrank.js';
 import { checkFits } from './module-io.js';
-import type { DynamicRank } from './rank-plan.js';
+import type { DynamicRank, ModuleRankReport } from './rank-plan.js';
 
 /** Where a tensor's bytes are: absolute offset and length in its file. */
 export interface TensorSlice {
@@ -68,18 +68,12 @@ export interface FactorBytes {
   readonly alpha?: Uint8Array;
 }
 
-export interface ModuleJobResult {
+/**
+ * The rank figures of one module (oldRank: the sum of the inputs' ranks for a merge; oldAlpha:
+ * the alpha stored in the single input, if any) and its new tensors.
+ */
+export interface ModuleJobResult extends Omit<ModuleRankReport, 'module' | 'conv'> {
   readonly index: number;
-  /** Rank in (the sum of the inputs' ranks for a merge) and out. */
-  readonly oldRank: number;
-  readonly newRank: number;
-  /** The alpha stored in the (single) input, if any. */
-  readonly oldAlpha?: number;
-  readonly newAlpha: number;
-  readonly sumRetained: number;
-  readonly froRetained: number;
-  readonly relativeError: number;
-  readonly maxRatio: number;
   /** Encoded new tensors, in the output dtype. */
   readonly down: Uint8Array;
   readonly up: Uint8Array;

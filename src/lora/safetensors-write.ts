@@ -6,10 +6,10 @@
  * (`sshs_model_hash`, `sshs_legacy_hash`, sd-scripts.md 7.4) are computed while streaming and
  * written into the header at the end (placeholders of the same length keep the layout fixed).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
-import { coreErrors, isTackError, throwIfCancelled, type ProgressListener } from '../core/index.js';
+import { coreErrors, isTackError, tempPathFor, throwIfCancelled, type ProgressListener } from '../core/index.js';
 import { dtypeBits, dtypeRank, type Dtype } from './dtypes.js';
 import { loraErrors } from './errors.js';
 
@@ -76,9 +76,6 @@ export function buildHeader(ordered: ReadonlyArray<{ name: string; dtype: Dtype;
   return padded;
 }
 
-function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-}
 
 /**
  * Writes a safetensors file atomically (temp file, fsync, rename). Returns the hashes of what
@@ -166,10 +163,10 @@ function lengthPrefix(n: number): Buffer {
   return b;
 }
 
-/** Coalesces small writes (alpha scalars are 4 bytes) into 4 MiB writes. */
 /**
- * Buffered positional writes with two 4 MB buffers: one fills (and the caller hashes) while the
- * other is being written, so hashing and disk writes overlap instead of taking turns.
+ * Coalesces small writes (alpha scalars are 4 bytes) into 4 MiB positional writes, with two
+ * buffers: one fills (and the caller hashes) while the other is being written, so hashing and
+ * disk writes overlap instead of taking turns. At most one write is in flight.
  */
 function bufferedWriter(handle: fsp.FileHandle, startOffset: number) {
   const size = 4 << 20;
@@ -179,17 +176,12 @@ function bufferedWriter(handle: fsp.FileHandle, startOffset: number) {
   let position = startOffset;
   let inFlight: Promise<unknown> | undefined;
   const launch = async (bytes: Uint8Array, length: number) => {
-    if (inFlight) await inFlight;
+    await inFlight;
     const at = position;
     position += length;
-    const writing = handle.write(bytes, 0, length, at);
-    inFlight = writing;
-    void writing.then(
-      () => {
-        if (inFlight === writing) inFlight = undefined;
-      },
-      () => undefined,
-    );
+    inFlight = handle.write(bytes, 0, length, at);
+    // Its failure surfaces at the next launch or flush; until then it must not count as unhandled.
+    inFlight.catch(() => undefined);
   };
   const flushBuffer = async () => {
     if (used === 0) return;
@@ -212,7 +204,7 @@ function bufferedWriter(handle: fsp.FileHandle, startOffset: number) {
     },
     async flush() {
       await flushBuffer();
-      if (inFlight) await inFlight;
+      await inFlight;
     },
   };
 }

@@ -7,13 +7,12 @@
 import path from 'node:path';
 import { partitionFindings, writeFileAtomic, writeJsonAtomic, type Finding } from '../core/index.js';
 import type { DatasetManifest } from '../dataset/index.js';
-import { sdScriptsEngine, type BaseModelInfo, type BuiltLaunch, type EngineLocation, type GpuProfile, type ProbeResult, type SettingDecision, type TrainerEngine } from '../engine/index.js';
-import type { EngineSteps, RecipePlan } from '../plan/index.js';
+import { sdScriptsEngine, type BuiltLaunch, type TrainerEngine } from '../engine/index.js';
 import type { Project } from '../project/index.js';
 import { buildSamplePrompts, formatSdScriptsPromptFile } from '../prompt/index.js';
 import { runErrors } from './errors.js';
 import type { RunOutcome } from './outcome.js';
-import { bucketsFrom, planTraining } from './plan-training.js';
+import { bucketsFrom, planTraining, type TrainingPlan } from './plan-training.js';
 import { createRunFolder, effectiveStatus, listRunIds, readRunMeta, runPaths, writeRunMeta, type RunMeta, type RunPaths, type RunPlanSummary } from './run-folder.js';
 import { superviseRun, type SupervisorEvent } from './supervise.js';
 
@@ -30,20 +29,13 @@ export interface PrepareRunOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface PreparedRun {
+export interface PreparedRun extends Pick<TrainingPlan, 'decisions' | 'recipe' | 'engineSteps' | 'location' | 'profile' | 'probe' | 'baseModel'> {
   readonly id: string;
   readonly paths: RunPaths;
   readonly meta: RunMeta;
   readonly launch: BuiltLaunch;
-  readonly decisions: readonly SettingDecision[];
-  /** Everything worth telling the user before launch: decisions, warnings, check results. */
+  /** Everything worth telling the user before launch: the plan's findings and the config checks. */
   readonly findings: readonly Finding[];
-  readonly recipe: RecipePlan;
-  readonly engineSteps: EngineSteps;
-  readonly location: EngineLocation;
-  readonly profile: GpuProfile;
-  readonly probe?: ProbeResult;
-  readonly baseModel?: BaseModelInfo;
 }
 
 export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRun> {

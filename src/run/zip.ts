@@ -4,11 +4,10 @@
  * (flag bit 11) and carry Unix permissions so the run script stays executable. The archive is
  * written to a temporary file and renamed into place, so a Ctrl-C never leaves half a zip.
  */
-import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { throwIfCancelled } from '../core/index.js';
+import { tempPathFor, throwIfCancelled } from '../core/index.js';
 
 export interface ZipEntry {
   /** Path inside the archive, with forward slashes. */
@@ -50,10 +49,36 @@ function dosTime(date: Date): { time: number; day: number } {
 
 export class ZipTooLargeError extends Error {}
 
+interface SharedFields {
+  readonly method: number;
+  readonly time: number;
+  readonly day: number;
+  readonly crc: number;
+  readonly compressedSize: number;
+  readonly size: number;
+  readonly nameLength: number;
+}
+
+/**
+ * The 26 bytes the local header (at 4) and the central directory entry (at 6) have in common:
+ * version needed (2.0), flags (UTF-8 names), method, DOS time and date, CRC-32, sizes, name length.
+ */
+function writeSharedFields(header: Buffer, at: number, f: SharedFields): void {
+  header.writeUInt16LE(20, at);
+  header.writeUInt16LE(0x0800, at + 2);
+  header.writeUInt16LE(f.method, at + 4);
+  header.writeUInt16LE(f.time, at + 6);
+  header.writeUInt16LE(f.day, at + 8);
+  header.writeUInt32LE(f.crc, at + 10);
+  header.writeUInt32LE(f.compressedSize, at + 14);
+  header.writeUInt32LE(f.size, at + 18);
+  header.writeUInt16LE(f.nameLength, at + 22);
+}
+
 /** Writes `entries` to `target` atomically; returns the archive size in bytes. */
 export async function writeZip(target: string, entries: readonly ZipEntry[], options: { readonly signal?: AbortSignal; readonly onEntry?: (done: number, total: number, name: string) => void } = {}): Promise<number> {
   if (entries.length > 0xffff) throw new ZipTooLargeError(`${entries.length} files: more than a zip without zip64 can hold.`);
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempPathFor(target);
   await fsp.mkdir(path.dirname(target), { recursive: true });
   const handle = await fsp.open(tmp, 'w');
   const central: Buffer[] = [];
@@ -69,33 +94,17 @@ export async function writeZip(target: string, entries: readonly ZipEntry[], opt
       const method = body === raw ? 0 : 8;
       if (raw.length > LIMIT || offset + body.length > LIMIT) throw new ZipTooLargeError(`the bundle would pass 4 GiB at ${entry.name}.`);
       const name = Buffer.from(entry.name, 'utf8');
+      const shared = { method, time, day, crc, compressedSize: body.length, size: raw.length, nameLength: name.length };
       const local = Buffer.alloc(30);
       local.writeUInt32LE(0x04034b50, 0);
-      local.writeUInt16LE(20, 4);
-      local.writeUInt16LE(0x0800, 6);
-      local.writeUInt16LE(method, 8);
-      local.writeUInt16LE(time, 10);
-      local.writeUInt16LE(day, 12);
-      local.writeUInt32LE(crc, 14);
-      local.writeUInt32LE(body.length, 18);
-      local.writeUInt32LE(raw.length, 22);
-      local.writeUInt16LE(name.length, 26);
-      local.writeUInt16LE(0, 28);
+      writeSharedFields(local, 4, shared);
       await handle.write(local);
       await handle.write(name);
       await handle.write(body);
       const dir = Buffer.alloc(46);
       dir.writeUInt32LE(0x02014b50, 0);
       dir.writeUInt16LE((3 << 8) | 20, 4);
-      dir.writeUInt16LE(20, 6);
-      dir.writeUInt16LE(0x0800, 8);
-      dir.writeUInt16LE(method, 10);
-      dir.writeUInt16LE(time, 12);
-      dir.writeUInt16LE(day, 14);
-      dir.writeUInt32LE(crc, 16);
-      dir.writeUInt32LE(body.length, 20);
-      dir.writeUInt32LE(raw.length, 24);
-      dir.writeUInt16LE(name.length, 28);
+      writeSharedFields(dir, 6, shared);
       dir.writeUInt32LE((((entry.mode ?? 0o644) | 0o100000) << 16) >>> 0, 38);
       dir.writeUInt32LE(offset, 42);
       central.push(dir, name);
