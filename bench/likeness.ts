@@ -5,7 +5,7 @@
  *   node --import tsx bench/likeness.ts [--images 24] [--workers 2]
  *
  * Targets (baseline named in the brief): >= 3 images/s after model load on 2 cores, load < 3 s.
- * Separation uses the public-domain photos in ../shared/fixtures/faces (two people, two photos
+ * Separation uses the public-domain photos in test/fixtures/faces (two people, two photos
  * each) and edited copies (crop, scale, mirror, colour shift, JPEG q35).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

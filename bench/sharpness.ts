@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/sharpness.ts [photo ...]
  *
- * Without arguments it uses the public-domain face photos in ../shared/fixtures/faces when they
+ * Without arguments it uses the public-domain face photos in test/fixtures/faces when they
  * are there, and the bundled demo photos (drawings with grain). Prints a table
  * of scores and, per blur level, the range over the photos, so the thresholds in
  * src/dataset/doctor.ts can be checked against real numbers.
@@ -25,7 +25,7 @@ const SIGMAS = [0, 0.5, 1, 1.5, 2, 3];
 
 function defaultPhotos(): string[] {
   const out: string[] = [];
-  const faces = path.join(here, '..', '..', 'shared', 'fixtures', 'faces');
+  const faces = path.join(here, '..', 'test', 'fixtures', 'faces');
   if (existsSync(faces)) for (const f of readdirSync(faces).sort()) if (f.endsWith('.jpg')) out.push(path.join(faces, f));
   const demo = path.join(here, '..', 'assets', 'demo');
   for (const f of ['ana-portrait-01.jpg', 'ana-closeup-04.jpg', 'ana-fullbody-05.jpg', 'IMG_2041.jpg']) out.push(path.join(demo, f));

@@ -21,7 +21,7 @@ import { runPaths, superviseRun, type RunMeta } from '../src/run/index.js';
 import { projectPaths } from '../src/project/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const LOG = path.resolve(HERE, '..', '..', 'shared', 'fixtures', 'sd-scripts', 'run.log');
+const LOG = path.resolve(HERE, '..', 'test', 'fixtures', 'sd-scripts', 'run.log');
 const REAL_SECONDS_PER_STEP = 1.2;
 const seconds = Number(process.argv[2] ?? 20);
 

@@ -4,7 +4,8 @@
 // does not find .ts files by itself, so the files are listed here explicitly.
 // Usage: npm test [-- <substring filter>...]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,9 +41,29 @@ if (files.length === 0) {
   console.error('No test files matched.');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, TACK_TEST: '1' },
-});
+// Two reporters: the usual one on stdout, and one that collects why tests were skipped.
+const skipFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'tack-tests-')), 'skipped.jsonl');
+const mainReporter = process.stdout.isTTY ? 'spec' : 'tap';
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-reporter=${mainReporter}`, '--test-reporter-destination=stdout', `--test-reporter=${path.join(root, 'scripts', 'skip-reporter.mjs')}`, `--test-reporter-destination=${skipFile}`, ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, TACK_TEST: '1' } },
+);
+printSkipSummary(skipFile);
+rmSync(path.dirname(skipFile), { recursive: true, force: true });
 process.exit(result.status ?? 1);
+
+/** The final line says how many tests were skipped and why (grouped by reason). */
+function printSkipSummary(file) {
+  const skipped = existsSync(file)
+    ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line))
+    : [];
+  if (skipped.length === 0) {
+    console.log('tack tests: none skipped.');
+    return;
+  }
+  const byReason = new Map();
+  for (const s of skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.name]);
+  console.log(`tack tests: ${skipped.length} skipped.`);
+  for (const [reason, names] of byReason) console.log(`  ${names.length} x ${reason}\n    (${names.join('; ')})`);
+}

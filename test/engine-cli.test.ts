@@ -8,7 +8,7 @@ import { copyFile, cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { runTack, SHARED_FIXTURES, tempDir } from './helpers/cli.js';
+import { runTack, FIXTURES, tempDir } from './helpers/cli.js';
 import { FAKE_SD_SCRIPTS, fakeEngineEnv, writeFakeSdxlModel } from './helpers/fake-engine.js';
 
 let root: { dir: string; cleanup: () => Promise<void> };
@@ -53,7 +53,7 @@ test('engine doctor: a complete engine with a 24 GB GPU and an SDXL model is rea
 
 test('engine doctor: each problem is a FAIL line with its fix, exit code 4', async () => {
   const lora = path.join(root.dir, 'not-a-base.safetensors');
-  await copyFile(path.join(SHARED_FIXTURES, 'sd-scripts', 'test_lora-000001.safetensors'), lora);
+  await copyFile(path.join(FIXTURES, 'sd-scripts', 'test_lora-000001.safetensors'), lora);
   const result = await runTack(['engine', 'doctor', '--model', lora], { env: fakeEngineEnv(root.dir, { FAKE_GPUS: '' }) });
   assert.equal(result.code, 4);
   assert.match(result.stdout, /\[FAIL\] CUDA\s+torch 2\.6\.0\+cpu sees no CUDA GPU/);

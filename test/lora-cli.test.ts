@@ -3,9 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { syntheticBaseTensors, syntheticLoraMetadata, syntheticLoraTensors, syntheticModules, writeSafetensors, type LayoutModule } from '../src/lora/index.js';
-import { runTack, SHARED_FIXTURES, tempDir } from './helpers/cli.js';
+import { runTack, FIXTURES, tempDir } from './helpers/cli.js';
 
-const FIXTURE = path.join(SHARED_FIXTURES, 'sd-scripts', 'test_lora.safetensors');
+const FIXTURE = path.join(FIXTURES, 'sd-scripts', 'test_lora.safetensors');
 const few = (m: LayoutModule) => /layers_0_self_attn_q_proj$|input_blocks_4_1_proj_in$/.test(m.kohya);
 
 test('tack lora inspect --json describes the engine\'s LoRA', async () => {

@@ -13,7 +13,7 @@ import { TackError } from '../core/index.js';
 import { initProject, projectPaths, type Project, type ProjectPaths } from '../project/index.js';
 import { evaluateRun, readEvalRun } from './index.js';
 
-const ENGINE_LOG = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'sd-scripts', 'run.log');
+const ENGINE_LOG = path.resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'sd-scripts', 'run.log');
 const TRAINED = '20260301-120000';
 const DRY_RUN = '20260302-090000';
 

@@ -47,3 +47,4 @@ export { loadOnnxFaceEmbedder, resolveOnnxFaceModel, onnxFaceModelId, ARCFACE_LI
 export { renderContactSheet, makeThumbnail, type ContactSheetOptions, type SheetCell } from './contact-sheet.js';
 export { runCaptured, spawnSupervised, runProgram, spawnDetached, isProcessAlive, type CapturedResult, type CapturedOptions, type SupervisedProcess, type SupervisedExit, type SupervisedOptions, type RunProgramOptions, type ProgramOutcome } from './process.js';
 export { startTaggerInputPool, type TaggerInputPool } from './tagger-input-pool.js';
+export { findBrowser, BROWSER_NAMES, BROWSER_INSTALL_HINT, HEADLESS_BROWSER_ARGS, type FoundBrowser, type BrowserLookup } from './browser.js';

@@ -9,7 +9,7 @@ import {
   syntheticLoraTensors, syntheticModules, verifyAgainstBase, withSafetensors, writeSafetensors, type LayoutModule, type SafetensorsFile, type SyntheticLoraOptions,
 } from './index.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'sd-scripts');
+const FIXTURES = path.resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'sd-scripts');
 const created: string[] = [];
 const tmp = async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tack-lora-'));

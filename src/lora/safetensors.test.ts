@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { TackError } from '../core/index.js';
 import { buildHeader, decodeFloats, encodeFloats, memoryByteSource, openSafetensors, openSafetensorsSource, parseJsonStrict, seededRandom, toBfloat16Bits, toHalfBits, writeSafetensors, type Dtype } from './index.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'sd-scripts');
+const FIXTURES = path.resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'sd-scripts');
 
 /** A safetensors file from a header object (written as given) and a data section. */
 function rawFile(header: string, data: Uint8Array = new Uint8Array(0), lengthOverride?: bigint): Uint8Array {

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TACK_BIN = path.join(REPO_ROOT, 'bin', 'tack.js');
-export const SHARED_FIXTURES = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+/** Data fixtures copied into the repository (each folder has its provenance in a README/MANIFEST). */
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 
 export interface TackRun {
   readonly code: number | null;

@@ -1,14 +1,14 @@
 /**
- * Face test images made from the public-domain face photos in the shared fixtures
- * (../shared/fixtures/faces: person A and person B, two photos each): edited copies that keep
+ * Face test images made from the public-domain face photos in the repository's fixtures
+ * (test/fixtures/faces: person A and person B, two photos each): edited copies that keep
  * the identity (crop, scale, mirror, colour shift, JPEG recompression) and a picture without
  * any face.
  */
 import path from 'node:path';
 import sharp from 'sharp';
-import { SHARED_FIXTURES } from './cli.js';
+import { FIXTURES } from './cli.js';
 
-export const FACE_FIXTURES = path.join(SHARED_FIXTURES, 'faces');
+export const FACE_FIXTURES = path.join(FIXTURES, 'faces');
 export type FacePhoto = 'person-a-1' | 'person-a-2' | 'person-b-1' | 'person-b-2';
 export const FACE_EDITS = ['original', 'crop', 'scale', 'mirror', 'colour', 'jpeg'] as const;
 export type FaceEdit = (typeof FACE_EDITS)[number];

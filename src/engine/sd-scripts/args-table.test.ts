@@ -7,7 +7,7 @@ import { SD_SCRIPTS_SAMPLERS } from '../../project/index.js';
 import { SD_SCRIPTS_ARGS, SD_SCRIPTS_ARGS_COMMIT } from './args-table.js';
 import { PINNED_SD_SCRIPTS_COMMIT } from './locate.js';
 
-const REFERENCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/reference/sd-scripts-args.json');
+const REFERENCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'sd-scripts-args.json');
 
 interface RefArg {
   dest: string;

@@ -1,7 +1,8 @@
 /**
  * Every argparse argument of sdxl_train_network.py at the pinned sd-scripts commit, transcribed
- * from the machine-extracted table (reference sd-scripts-args.json; sd-scripts.md 2). The
- * `args-table.test.ts` test compares this file with the reference so the two cannot drift.
+ * from the machine-extracted table `sd-scripts-args.json` next to this file (tack's own copy of
+ * the engine's argparse list, with the commit it was extracted at; sd-scripts.md 2). The
+ * `args-table.test.ts` test compares this file with that JSON so the two cannot drift.
  * Fields: dest (the key in a --config_file TOML), flags, type (the callable's name), default,
  * choices, action and nargs as argparse has them.
  */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BaseModelError, checkBaseModel, inspectBaseModel } from './base-model.js';
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/sd-scripts');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/sd-scripts');
 
 async function writeHeader(file: string, tensors: Array<[string, number[]]>, meta: Record<string, string> = {}, sparse = true): Promise<void> {
   const header: Record<string, unknown> = { __metadata__: meta };

@@ -11,7 +11,7 @@ import { checkEngineConfig } from './config-check.js';
 import { checkDatasetToml } from './dataset-schema.js';
 import { parseEngineToml, type EngineTomlTable } from './toml.js';
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/sd-scripts');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/sd-scripts');
 const lookup = (n: string) => BUILTIN_PRESETS.find((p) => p.name === n);
 
 function settingsFor(presetName = 'pony-realism', profile = '24gb', overrides: Record<string, unknown> = {}): TrainSettings {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EngineLogParser, parseEngineLog, type EngineEvent } from './log-parser.js';
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/sd-scripts');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/sd-scripts');
 const RUN_LOG = readFileSync(path.join(FIXTURES, 'run.log'), 'utf8');
 
 function of<K extends EngineEvent['kind']>(events: EngineEvent[], kind: K): Array<Extract<EngineEvent, { kind: K }>> {
