@@ -1,5 +1,6 @@
 /** The CLI as users run it: help, calculator plan, demo, errors and exit codes. */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,13 +62,19 @@ test('tack demo runs the prepare path on the bundled photos, says what is next, 
   assert.equal(doc.steps.at(-1)?.result.written, 0, 'nothing to rewrite');
 });
 
-test('tack errors lists every code with its exit code, and the README documents each one and every command', async () => {
+test('tack errors lists every code with its exit code; docs/ documents each one, every command and every --json document, in step with the code', async () => {
   const run = await runTack(['errors', '--json']);
   const doc = JSON.parse(run.stdout) as { errors: Array<{ code: string; exitCode: number }> };
   assert.ok(doc.errors.length > 10);
+  const errorsPage = await readFile(path.join(REPO_ROOT, 'docs', 'errors.md'), 'utf8');
+  const missing = doc.errors.filter((e) => !errorsPage.includes(`\`${e.code}\` | ${e.exitCode} |`)).map((e) => e.code);
+  assert.deepEqual(missing, [], 'error codes missing from docs/errors.md');
+  const cli = await readFile(path.join(REPO_ROOT, 'docs', 'cli.md'), 'utf8');
+  const help = await runTack(['--help']);
+  for (const name of [...help.stdout.matchAll(/^  ([a-z]+(?: [a-z]+)?)  /gm)].map((m) => m[1] as string)) assert.ok(cli.includes(`## \`tack ${name}\``), `docs/cli.md lacks tack ${name}`);
+  const check = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'gen-docs.ts'), '--check'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  assert.equal(check.status, 0, `docs/ out of date: ${check.stderr}`);
   const readme = await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const missing = doc.errors.filter((e) => !readme.includes(`\`${e.code}\``)).map((e) => e.code);
-  assert.deepEqual(missing, [], 'error codes missing from README.md');
-  const check = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'gen-readme.ts'), '--check'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  assert.equal(check.status, 0, `README.md command reference or error table out of date: ${check.stderr}`);
+  assert.ok(readme.length < 20_000, `README.md is a front page (${readme.length} characters); reference material belongs in docs/`);
+  for (const link of [...readme.matchAll(/\]\((docs\/[^)#]+)/g)].map((m) => m[1] as string)) assert.ok(existsSync(path.join(REPO_ROOT, link)), `README links to ${link}, which does not exist`);
 });

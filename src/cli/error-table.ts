@@ -1,6 +1,6 @@
 /**
  * The one table of error codes: every module's table gathered here (the CLI is the only layer
- * that sees all modules). `tack errors` prints it and a test checks the README lists each code.
+ * that sees all modules). `tack errors` prints it and scripts/gen-docs.ts writes it into docs/errors.md (a test checks it is current).
  */
 import { captionErrors } from '../caption/index.js';
 import { coreErrors, type ErrorSpec } from '../core/index.js';

@@ -1,7 +1,7 @@
 import type { ErrorCategory } from '../core/index.js';
 
 /**
- * The one table of exit codes. Every command ends with one of these; the README lists them.
+ * The one table of exit codes. Every command ends with one of these; docs/errors.md lists them (generated).
  * A check that finds blocking problems (doctor, engine doctor) exits with `input` or
  * `environment` like the error it reports.
  */

@@ -54,7 +54,7 @@ export interface ErrorFactory<T extends ErrorTable> {
 
 /**
  * Declares a module's error codes. Each module keeps its table in its own errors.ts; the CLI
- * gathers every table into the one list shown by `tack errors` and the README.
+ * gathers every table into the one list shown by `tack errors` and docs/errors.md.
  */
 export function defineErrors<T extends ErrorTable>(table: T): ErrorFactory<T> {
   return {
