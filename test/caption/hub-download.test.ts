@@ -83,7 +83,11 @@ test('an interrupted transfer resumes from where it stopped with a Range request
   const got = await hubDownload({ repo: REPO, file: 'model.onnx' }, opts(cache));
   assert.deepEqual(await fsp.readFile(got.path), model);
   const ranges = hub.requests.filter((r) => r.path.startsWith('/cdn/') && r.range).map((r) => r.range);
-  assert.ok(ranges.includes('bytes=120000-'), `resumed with ${JSON.stringify(ranges)}`);
+  // The server sent 120,000 bytes before dropping the connection; the client resumes from what
+  // it had received (under load a reset can discard bytes still in the client's socket buffer).
+  const starts = ranges.map((r) => Number(/^bytes=(\d+)-$/.exec(r ?? '')?.[1]));
+  assert.equal(starts.length, 1, `one resumed request: ${JSON.stringify(ranges)}`);
+  assert.ok((starts[0] as number) > 0 && (starts[0] as number) <= 120_000, `resumed with ${JSON.stringify(ranges)}`);
 });
 
 test('a partial file left by an earlier run (Ctrl-C, crash) is resumed, not restarted', async () => {
