@@ -54,7 +54,8 @@ export function planRecipe(images: number, targets: RecipeTargets): RecipePlan {
   const repeats = targets.repeats ?? Math.max(1, Math.ceil(targets.targetImageRepeats / Math.max(1, n)));
   const imageRepeats = n * repeats;
   const stepsPerEpoch = imageRepeats / batch / accum;
-  const epochs = targets.epochs ?? Math.max(1, Math.ceil(targets.targetSteps / Math.max(stepsPerEpoch, 1e-9)));
+  // Without photos no epoch count reaches the target; 1 keeps the numbers finite.
+  const epochs = targets.epochs ?? (n === 0 ? 1 : Math.max(1, Math.ceil(targets.targetSteps / stepsPerEpoch)));
   const totalSteps = stepsPerEpoch * epochs;
 
   if (n === 0) {
