@@ -127,7 +127,7 @@ function bucketStepsHint(im: Importer, steps: number): number {
   if (steps % 32 === 0) return steps;
   const fixed = Math.max(32, Math.ceil(steps / 32) * 32);
   im.findings.push(
-    finding('warning', 'PRESET_BUCKET_STEPS', `bucket_reso_steps = ${steps}: SDXL bucket sides must be multiples of 32 (the engine stops at start with "bucket_reso_steps must be divisible by 32"). The [buckets] hint is ${fixed} instead.`, {
+    finding('warning', 'PRESET_BUCKET_STEPS', `bucket_reso_steps = ${steps}: SDXL bucket sides must be multiples of 32 (sdxl_train_network.py stops at start: "bucket_reso_steps is ${steps}. it must be divisible by 32"). The [buckets] hint is ${fixed} instead.`, {
       subject: 'bucket_reso_steps',
       fix: `Use bucket_reso_steps = ${fixed} (or 64, the recipe's) in [buckets].`,
       data: { from: steps, to: fixed },
