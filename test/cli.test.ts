@@ -32,8 +32,24 @@ test("calculator mode reproduces the recipe's example: 23 images, batch 2 -> 40 
   assert.equal(plan.engineLowerBound, 2760);
   assert.match(plan.explanation.join(' '), /40 repeats give 920 \(39 would give 897, short of 900\)/);
   const text = await runTack(['plan', '--images', '23', '--batch-size', '2']);
-  assert.match(text.stdout, /total steps\s+2760\s+>= 2760/);
-  assert.match(text.stdout, /20\s+12\s+2760\s+12/);
+  assert.match(text.stdout, /recipe's arithmetic\s+trainer, one bucket/);
+  assert.match(text.stdout, /total steps\s+2760\s+2760/);
+  assert.match(text.stdout, /calculator mode: photo sizes unknown, so all photos count as one aspect-ratio bucket/);
+  assert.match(text.stdout, /20\s+12\s+230\s+2760\s+12/);
+  // An odd batch: the recipe's 920 / 3 = 306.67 steps per epoch; the engine rounds each bucket's batches up.
+  const odd = JSON.parse((await runTack(['plan', '--images', '23', '--batch-size', '3', '--json'])).stdout) as {
+    trainerCount: string;
+    trainer: { stepsPerEpoch: number; maxTrainSteps: number };
+    alternatives: Array<{ repeats: number; epochs: number; stepsPerEpoch: number; totalSteps: number; checkpoints: number }>;
+  };
+  assert.equal(odd.trainerCount, 'one-bucket');
+  assert.deepEqual([odd.trainer.stepsPerEpoch, odd.trainer.maxTrainSteps], [307, 2763]);
+  assert.ok(odd.alternatives.length > 0);
+  for (const a of odd.alternatives) {
+    assert.equal(a.stepsPerEpoch, Math.ceil((23 * a.repeats) / 3));
+    assert.equal(a.totalSteps, a.stepsPerEpoch * a.epochs);
+    assert.equal(a.checkpoints, a.epochs);
+  }
   const none = await runTack(['plan']);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /--images N for calculator mode/);
@@ -48,6 +64,11 @@ test('tack demo runs the prepare path on the bundled photos, says what is next, 
   assert.match(run.stdout, /ana-blurry-08\.jpg\s+blurry/);
   assert.match(run.stdout, /IMG_2041\.jpg: Stored turned 90°/);
   assert.match(run.stdout, /Next steps:/);
+  // The alternative splits carry the trainer's whole count for the demo photos' four buckets
+  // (21 repeats x 23 epochs is 2656.5 in the recipe's arithmetic, 2691 steps in the trainer).
+  const alternatives = run.stdout.slice(run.stdout.indexOf('The same training split differently'), run.stdout.indexOf('$ tack prepare'));
+  assert.match(alternatives, /\n\s*21\s+23\s+117\s+2691\s+23\n/);
+  assert.doesNotMatch(alternatives, /\d\.\d/, 'no fractional step counts');
   const manifest = JSON.parse(await readFile(path.join(dir, 'demo-project', 'dataset', 'manifest.json'), 'utf8')) as { imageDir: string; images: Array<{ photo: string; transform: string; captionText: string }> };
   assert.equal(manifest.images.length, 11);
   assert.equal(manifest.imageDir, 'dataset/img/82_xanrms woman');

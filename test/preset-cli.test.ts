@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { runTack, tempDir } from './helpers/cli.js';
+import { FIXTURES, runTack, tempDir } from './helpers/cli.js';
 import { fakeEngineEnv, makeTrainingProject } from './helpers/fake-engine.js';
 
 let root: { dir: string; cleanup: () => Promise<void> };
@@ -87,10 +87,27 @@ test('preset import refuses files tack cannot train from, naming the file', asyn
   await writeFile(lycoris, JSON.stringify({ LoRA_type: 'LyCORIS/LoKr', sdxl: true }));
   const result = await runTack(['preset', 'import', lycoris], { env });
   assert.equal(result.code, 3);
-  assert.match(result.stderr, /PRESET_UNSUPPORTED.*lokr\.json/s);
+  assert.match(result.stderr, /PRESET_OTHER_NETWORK.*lokr\.json/s);
   const broken = path.join(root.dir, 'broken.json');
   await writeFile(broken, '{ "network_dim": 32, ');
   const bad = await runTack(['preset', 'import', broken], { env });
   assert.equal(bad.code, 3);
   assert.match(bad.stderr, /PRESET_BAD_FILE.*broken\.json/s);
+});
+
+test("preset import on the kohya_ss GUI's own files: says what each file is and refuses non-LoRA files by kind", async () => {
+  const fixture = (name: string) => path.join(FIXTURES, 'kohya_ss', name);
+  const ti = await runTack(['preset', 'import', fixture('TI-AdamW8bit-SDXL.json')], { env });
+  assert.equal(ti.code, 3);
+  assert.match(ti.stderr, /PRESET_NOT_LORA.*TI-AdamW8bit-SDXL\.json is an SDXL Textual Inversion configuration/s);
+  const flux = await runTack(['preset', 'import', fixture('flux1D - adamw8bit fp8.json')], { env });
+  assert.equal(flux.code, 3);
+  assert.match(flux.stderr, /PRESET_OTHER_MODEL.*is a Flux\.1 LoRA preset/s);
+  assert.doesNotMatch(flux.stderr, /Stable Diffusion 1/);
+  const lora = await runTack(['preset', 'import', fixture('SDXL - LoRA AI_characters standard v1.1.json'), '--name', 'ai-characters'], { env });
+  assert.equal(lora.code, 0, lora.stderr);
+  assert.match(lora.stdout, /It is an SDXL LoRA preset \(sdxl: true, LoRA_type: Standard\)\./);
+  const doc = JSON.parse((await runTack(['preset', 'import', fixture('SDXL-Standard-Adafactor.json'), '--name', 'adafactor', '--json'], { env })).stdout);
+  assert.deepEqual([doc.recognised.training, doc.recognised.family, doc.recognised.network.module], ['lora', 'sdxl', 'networks.lora']);
+  assert.deepEqual(doc.changes.filter((c: { action: string }) => c.action === 'unknown'), []);
 });

@@ -17,7 +17,10 @@ export const engineErrors = defineErrors({
 export const presetErrors = defineErrors({
   PRESET_NOT_FOUND: { category: 'input', summary: 'no built-in or saved preset has that name' },
   PRESET_BAD_FILE: { category: 'input', summary: 'a preset file (tack or kohya_ss GUI JSON) cannot be read or has wrong values' },
-  PRESET_UNSUPPORTED: { category: 'input', summary: 'a kohya_ss preset uses something tack does not train (SD 1.x/2.x, LyCORIS, fine-tuning)' },
+  PRESET_UNSUPPORTED: { category: 'input', summary: 'a kohya_ss LoRA preset asks for a training tack does not do (the text encoders only)' },
+  PRESET_NOT_LORA: { category: 'input', summary: 'the kohya_ss file is a Textual Inversion, DreamBooth or fine-tuning configuration, not a LoRA preset' },
+  PRESET_OTHER_MODEL: { category: 'input', summary: 'the kohya_ss preset is for another model family (Flux.1, SD3, SD 1.x/2.x ...); tack trains SDXL LoRAs' },
+  PRESET_OTHER_NETWORK: { category: 'input', summary: 'the kohya_ss preset trains a LyCORIS (LoKr, LoHa ...) or other network instead of networks.lora' },
   PRESET_EXISTS: { category: 'input', summary: 'a saved preset or output file with that name already exists' },
   PRESET_BAD_NAME: { category: 'usage', summary: 'a preset name has characters that cannot be used in a file name' },
 });

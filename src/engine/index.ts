@@ -17,7 +17,7 @@ export {
   type ResolvedSettings,
 } from './presets.js';
 export { listPresets, listSavedPresets, findPreset, savePreset, presetDir, userConfigDir, checkPresetName, PRESET_NAME_PATTERN } from './preset-store.js';
-export { importKohyaPreset, splitGuiArgs, type KohyaImportResult, type ImportChange, type ImportAction } from './sd-scripts/kohya-import.js';
+export { importKohyaPreset, splitGuiArgs, recogniseKohyaFile, describeKohyaFile, type KohyaImportResult, type ImportChange, type ImportAction, type KohyaFileKind } from './sd-scripts/kohya-import.js';
 export { exportKohyaPreset, type KohyaExportPlan } from './sd-scripts/kohya-export.js';
 export { buildEngineConfig, parseExtraArgs, type EngineConfigInput, type EngineConfigFiles, type EngineBuckets } from './sd-scripts/build-config.js';
 export { checkEngineConfig, checkEngineRules, type EngineConfigTexts, type EngineConfigCheck } from './sd-scripts/config-check.js';

@@ -23,11 +23,11 @@ export function explainPlan(plan: ProjectPlan, targets: { readonly targetImageRe
   if (r.epochsSource === 'target') {
     const lower = r.epochs - 1;
     lines.push(
-      `At ${perStepText}, one epoch is ${r.imageRepeats} / ${perStep} = ${fmt(r.stepsPerEpoch)} steps, so ${r.epochs} epochs give ${fmt(r.totalSteps)} steps, the first count to reach the ~${targets.targetSteps} the recipe aims for` +
-        (lower >= 1 ? ` (${lower} epochs would give ${fmt(r.stepsPerEpoch * lower)}).` : '.'),
+      `At ${perStepText}, the recipe's arithmetic makes one epoch ${r.imageRepeats} / ${perStep} = ${fmt(r.stepsPerEpoch)} steps, so ${r.epochs} epochs give ${fmt(r.totalSteps)}, the first count to reach the ~${targets.targetSteps} the recipe aims for` +
+        (lower >= 1 ? ` (${lower} epochs would give ${fmt((r.imageRepeats * lower) / perStep)}).` : '.'),
     );
   } else {
-    lines.push(`Epochs are fixed at ${r.epochs} in tack.toml: ${fmt(r.stepsPerEpoch)} steps per epoch x ${r.epochs} = ${fmt(r.totalSteps)} steps.`);
+    lines.push(`Epochs are fixed at ${r.epochs} in tack.toml: in the recipe's arithmetic, ${fmt(r.stepsPerEpoch)} steps per epoch x ${r.epochs} = ${fmt(r.totalSteps)}.`);
   }
   if (plan.engine) {
     const e = plan.engine;
@@ -41,7 +41,13 @@ export function explainPlan(plan: ProjectPlan, targets: { readonly targetImageRe
       lines.push(`All photos fall in one bucket, so the trainer's count is ${e.maxTrainSteps} steps.`);
     }
   } else {
-    lines.push(`Without the photos' sizes this is the trainer's minimum (${plan.engineLowerBound} steps); each extra aspect-ratio bucket can add one short batch per epoch.`);
+    const t = plan.trainer;
+    const perEpoch = r.gradientAccumulationSteps > 1 ? `${t.batchesPerEpoch} batches per epoch, ${t.stepsPerEpoch} steps after ${r.gradientAccumulationSteps} accumulation steps` : `${t.stepsPerEpoch} steps per epoch`;
+    lines.push(
+      `Calculator mode: the photos' sizes are unknown, so the trainer column counts all ${r.images} photos as one aspect-ratio bucket and rounds as the engine does: ` +
+        `ceil(${t.trainImagesWithRepeats} / ${r.batchSize}) = ${perEpoch}, ${t.maxTrainSteps} steps in ${r.epochs} epochs. ` +
+        `Photos of different shapes fall into several buckets, and each bucket whose count does not divide by ${r.batchSize} adds one short batch per epoch, so a real project can need a few more.`,
+    );
   }
   lines.push(`The trainer saves a checkpoint after every epoch, so you get ${r.epochs} to choose from; fewer repeats and more epochs give the same total with more checkpoints.`);
   return lines;

@@ -6,7 +6,21 @@ import { finding, type Finding } from '../core/index.js';
 import { assignBucket, checkBucketSettings, predefinedBuckets, type BucketOptions, type Size } from '../dataset/buckets.js';
 import type { BucketSettings, PlanSettings } from '../project/index.js';
 import { countEngineSteps, type BucketCount, type EngineSteps } from './engine-steps.js';
-import { planRecipe, type RecipePlan } from './recipe.js';
+import { planAlternativeSplits, planRecipe, type RecipePlan } from './recipe.js';
+
+/** Another repeats/epochs split, counted as the trainer will count it (whole steps). */
+export interface PlanAlternative {
+  readonly repeats: number;
+  readonly epochs: number;
+  /** images x repeats: what one epoch shows the trainer. */
+  readonly imageRepeats: number;
+  /** The trainer's optimizer steps per epoch (ceil per bucket batch). */
+  readonly stepsPerEpoch: number;
+  /** The trainer's total ("total optimization steps"). */
+  readonly totalSteps: number;
+  /** One checkpoint per epoch. */
+  readonly checkpoints: number;
+}
 
 export interface ProjectPlan {
   readonly recipe: RecipePlan;
@@ -14,6 +28,12 @@ export interface ProjectPlan {
   readonly engine?: EngineSteps;
   /** Calculator mode: every image assumed in one bucket (a lower bound of the engine's count). */
   readonly engineLowerBound: number;
+  /** The count the trainer column and the alternatives use: `engine`, or all photos in one bucket. */
+  readonly trainer: EngineSteps;
+  /** "buckets": the photos' real buckets; "one-bucket": sizes unknown, all photos in one bucket. */
+  readonly trainerCount: 'buckets' | 'one-bucket';
+  /** Other repeats/epochs splits of about the same training, with the trainer's counts. */
+  readonly alternatives: readonly PlanAlternative[];
   readonly buckets: BucketOptions;
   readonly bucketNotes: readonly string[];
   readonly findings: readonly Finding[];
@@ -74,7 +94,24 @@ export function buildProjectPlan(input: ProjectPlanInput): ProjectPlan {
   for (const e of check.errors) {
     findings.push(finding('error', 'PLAN_BAD_BUCKETS', `The trainer refuses these [buckets] settings: ${e}.`, { subject: 'buckets', fix: 'Fix [buckets] in tack.toml.' }));
   }
-  const engine = input.sizes && images > 0 ? countEngineSteps(countBuckets(input.sizes, check.options), stepOptions) : undefined;
-  const engineLowerBound = countEngineSteps([{ bucket: check.options.resolution, images }], stepOptions).maxTrainSteps;
-  return { recipe, ...(engine ? { engine } : {}), engineLowerBound, buckets: check.options, bucketNotes: check.notes, findings };
+  const bucketCounts = input.sizes && images > 0 ? countBuckets(input.sizes, check.options) : undefined;
+  // Without sizes the engine's rule still applies to one bucket: ceil(images x repeats / batch).
+  const oneBucket: BucketCount[] = [{ bucket: check.options.resolution, images }];
+  const engine = bucketCounts ? countEngineSteps(bucketCounts, stepOptions) : undefined;
+  const lowerBound = countEngineSteps(oneBucket, stepOptions);
+  const alternatives = planAlternativeSplits(recipe).map((split): PlanAlternative => {
+    const steps = countEngineSteps(bucketCounts ?? oneBucket, { ...stepOptions, repeats: split.repeats, epochs: split.epochs });
+    return { ...split, imageRepeats: steps.trainImagesWithRepeats, stepsPerEpoch: steps.stepsPerEpoch, totalSteps: steps.maxTrainSteps, checkpoints: split.epochs };
+  });
+  return {
+    recipe,
+    ...(engine ? { engine } : {}),
+    engineLowerBound: lowerBound.maxTrainSteps,
+    trainer: engine ?? lowerBound,
+    trainerCount: engine ? 'buckets' : 'one-bucket',
+    alternatives,
+    buckets: check.options,
+    bucketNotes: check.notes,
+    findings,
+  };
 }

@@ -16,10 +16,10 @@ export interface RecipeTargets {
   readonly epochs?: number;
 }
 
+/** Another repeats/epochs split of about the same training (its step count is the engine's: see project-plan.ts). */
 export interface RecipeAlternative {
   readonly repeats: number;
   readonly epochs: number;
-  readonly totalSteps: number;
 }
 
 export interface RecipePlan {
@@ -36,8 +36,6 @@ export interface RecipePlan {
   readonly stepsPerEpoch: number;
   /** images x repeats x epochs / batch / accumulation. */
   readonly totalSteps: number;
-  /** Other repeats/epochs splits of about the same total: more epochs = more checkpoints. */
-  readonly alternatives: readonly RecipeAlternative[];
   readonly findings: readonly Finding[];
 }
 
@@ -56,7 +54,8 @@ export function planRecipe(images: number, targets: RecipeTargets): RecipePlan {
   const repeats = targets.repeats ?? Math.max(1, Math.ceil(targets.targetImageRepeats / Math.max(1, n)));
   const imageRepeats = n * repeats;
   const stepsPerEpoch = imageRepeats / batch / accum;
-  const epochs = targets.epochs ?? Math.max(1, Math.ceil(targets.targetSteps / Math.max(stepsPerEpoch, 1e-9)));
+  // Without photos no epoch count reaches the target; 1 keeps the numbers finite.
+  const epochs = targets.epochs ?? (n === 0 ? 1 : Math.max(1, Math.ceil(targets.targetSteps / stepsPerEpoch)));
   const totalSteps = stepsPerEpoch * epochs;
 
   if (n === 0) {
@@ -111,20 +110,25 @@ export function planRecipe(images: number, targets: RecipeTargets): RecipePlan {
     gradientAccumulationSteps: accum,
     stepsPerEpoch: round2(stepsPerEpoch),
     totalSteps: round2(totalSteps),
-    alternatives: n > 0 ? alternatives(n, repeats, epochs, batch * accum) : [],
     findings,
   };
 }
 
-/** Splits with the same repeats x epochs (about the same total): halving repeats doubles epochs. */
-function alternatives(n: number, repeats: number, epochs: number, perStep: number): RecipeAlternative[] {
+/**
+ * Splits with the same repeats x epochs (about the same total): halving repeats doubles epochs.
+ * No step total here: the recipe's images x repeats x epochs / batch is not a whole number of
+ * steps, and only the engine's per-bucket count is what a run will do.
+ */
+export function planAlternativeSplits(recipe: Pick<RecipePlan, 'images' | 'repeats' | 'epochs'>): RecipeAlternative[] {
+  if (recipe.images === 0) return [];
+  const { repeats, epochs } = recipe;
   const product = repeats * epochs;
   const out: RecipeAlternative[] = [];
   for (const factor of [2, 4, 0.5]) {
     const r = Math.max(1, Math.round(repeats / factor));
     const e = Math.max(1, Math.round(product / r));
     if ((r === repeats && e === epochs) || out.some((a) => a.repeats === r)) continue;
-    out.push({ repeats: r, epochs: e, totalSteps: round2((n * r * e) / perStep) });
+    out.push({ repeats: r, epochs: e });
   }
   return out.sort((a, b) => b.repeats - a.repeats);
 }

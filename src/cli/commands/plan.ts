@@ -27,16 +27,19 @@ function overrides(values: OptionValues): Partial<PlanSettings> {
 function printPlan(ctx: CommandContext, plan: ProjectPlan, folder: string | undefined, settings: PlanSettings): void {
   const r = plan.recipe;
   const e = plan.engine;
+  const t = plan.trainer;
   const rows: Array<[string, string, string]> = [
-    ['photos', String(r.images), e ? String(e.buckets.reduce((s, b) => s + b.images, 0)) : ''],
+    ['photos', String(r.images), String(t.buckets.reduce((s, b) => s + b.images, 0))],
     ['repeats', `${r.repeats}${r.repeatsSource === 'fixed' ? ' (fixed)' : ''}`, ''],
-    ['images x repeats', String(r.imageRepeats), e ? String(e.trainImagesWithRepeats) : ''],
+    ['images x repeats', String(r.imageRepeats), String(t.trainImagesWithRepeats)],
     ['batch size', String(r.batchSize), ''],
-    ['steps per epoch', String(r.stepsPerEpoch), e ? String(e.stepsPerEpoch) : `>= ${Math.ceil(r.stepsPerEpoch)}`],
-    ['epochs', `${r.epochs}${r.epochsSource === 'fixed' ? ' (fixed)' : ''}`, e ? String(e.epochs) : ''],
-    ['total steps', String(r.totalSteps), e ? String(e.maxTrainSteps) : `>= ${plan.engineLowerBound}`],
+    ['steps per epoch', String(r.stepsPerEpoch), String(t.stepsPerEpoch)],
+    ['epochs', `${r.epochs}${r.epochsSource === 'fixed' ? ' (fixed)' : ''}`, String(t.epochs)],
+    ['total steps', String(r.totalSteps), String(t.maxTrainSteps)],
   ];
-  ctx.print(formatTable(['', 'recipe', 'trainer (sd-scripts)'], rows));
+  // The recipe column is its arithmetic (it can be fractional); the trainer column is always the engine's whole count.
+  ctx.print(formatTable(['', "recipe's arithmetic", e ? 'trainer (sd-scripts)' : 'trainer, one bucket'], rows));
+  if (!e) ctx.print('\n(calculator mode: photo sizes unknown, so all photos count as one aspect-ratio bucket; see below)');
   if (folder) ctx.print(`\nkohya folder: dataset/img/${folder}`);
   if (e && e.buckets.length) {
     ctx.print(`\nBuckets (resolution ${formatSize(plan.buckets.resolution)}, steps ${plan.buckets.resoSteps}${plan.buckets.noUpscale ? ', no upscale' : ''}):`);
@@ -44,9 +47,10 @@ function printPlan(ctx: CommandContext, plan: ProjectPlan, folder: string | unde
   }
   ctx.print('\nWhy these numbers:');
   for (const line of explainPlan(plan, { targetImageRepeats: settings.target_image_repeats, targetSteps: settings.target_steps })) ctx.print(`  ${line}`);
-  if (r.alternatives.length) {
-    ctx.print('\nThe same training split differently (more epochs = more checkpoints to choose from):');
-    ctx.print(formatTable(['repeats', 'epochs', 'total steps', 'checkpoints'], r.alternatives.map((a) => [a.repeats, a.epochs, a.totalSteps, a.epochs])));
+  if (plan.alternatives.length) {
+    const counted = plan.trainerCount === 'buckets' ? "the trainer's count for these photos' buckets" : "the trainer's count with all photos in one bucket";
+    ctx.print(`\nThe same training split differently (more epochs = more checkpoints to choose from; total steps = ${counted}):`);
+    ctx.print(formatTable(['repeats', 'epochs', 'steps/epoch', 'total steps', 'checkpoints'], plan.alternatives.map((a) => [a.repeats, a.epochs, a.stepsPerEpoch, a.totalSteps, a.checkpoints])));
   }
   for (const note of plan.bucketNotes) ctx.print(`\nnote: the trainer adjusts: ${note}`);
   if (plan.findings.length) {

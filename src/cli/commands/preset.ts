@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathExists, readJson, sortFindings, writeJsonAtomic } from '../../core/index.js';
 import {
+  describeKohyaFile,
   exportKohyaPreset,
   findPreset,
   GPU_PROFILES,
@@ -86,14 +87,19 @@ function presetNameFromFile(file: string): string {
 
 export const presetImportCommand: CommandSpec = {
   name: 'preset import',
-  summary: 'Import a kohya_ss GUI LoRA preset (.json) and report what changed and every pitfall it carried',
+  summary: 'Import a kohya_ss GUI SDXL LoRA preset (.json) and report what changed and every pitfall it carried',
   usage: 'preset import <kohya.json> [--name <name>] [--force] [--json]',
   details: `Reads a preset saved by the kohya_ss GUI (LoRA tab > Configuration, or presets/lora/*.json),
-maps each key to tack's settings and saves it as a tack preset. It reports, key by key, what was
+maps each key to tack's settings and saves it as a tack preset. Files of the GUI's other tabs
+(Textual Inversion, DreamBooth, fine-tuning), LyCORIS and other non-LoRA networks, and presets
+for other model families (Flux.1, SD3, SD 1.x) are recognised and refused by name. A value the
+GUI treats as off (0, "" or false, which it never passes to the engine) is imported as what the
+engine then does, never as 0. It reports, key by key, what was
 imported, converted, moved to [plan]/[buckets] hints or dropped, and the pitfalls in the file:
 network_alpha 0 (the GUI drops it: the engine trains with alpha 1), clip_skip on SDXL (no
 effect, but written into the LoRA metadata), max_train_steps caps such as 1600, a text-encoder
-learning rate of 0 (U-Net only), seed 0 (random), text-encoder caching while training them.
+learning rate of 0 (U-Net only), seed 0 (random), text-encoder caching while training them,
+a bucket_reso_steps SDXL refuses (not a multiple of 32: the [buckets] hint is corrected).
 Use it with: preset = "<name>" in tack.toml, or tack train <project> --preset <name>. Example:
   tack preset import "SDXL - LoRA AI_Now ADamW v1.0.json" --name ai-now`,
   positionals: [{ name: 'file', required: true, description: 'The kohya_ss GUI preset JSON.' }],
@@ -118,10 +124,11 @@ Use it with: preset = "<name>" in tack.toml, or tack train <project> --preset <n
     const saved = await savePreset(result.preset, ctx.env, { overwrite: Boolean(values.force) });
     const pitfalls = sortFindings(result.findings);
     if (ctx.json) {
-      ctx.printJson({ kind: 'preset-import', name, file: saved, values: result.preset.values, planHints: result.preset.planHints ?? null, changes: result.changes, findings: pitfalls });
+      ctx.printJson({ kind: 'preset-import', name, file: saved, recognised: result.recognised, values: result.preset.values, planHints: result.preset.planHints ?? null, changes: result.changes, findings: pitfalls });
       return;
     }
     ctx.print(`Imported ${path.basename(file)} as preset "${name}" (${saved}).`);
+    ctx.print(`It is ${describeKohyaFile(result.recognised)}${result.recognised.evidence.length ? ` (${result.recognised.evidence.join(', ')})` : ''}.`);
     const shown = result.changes.filter((c) => c.action !== 'ignored');
     if (shown.length) {
       ctx.print();

@@ -54,7 +54,7 @@ export interface EngineConfigFiles {
 }
 
 /** Arguments tack always writes itself; extra_args may not set them. */
-const MANAGED = new Set([
+export const MANAGED = new Set([
   'pretrained_model_name_or_path', 'output_dir', 'output_name', 'dataset_config', 'config_file', 'output_config', 'max_train_epochs', 'max_train_steps',
   'sample_prompts', 'sample_every_n_epochs', 'sample_every_n_steps', 'save_every_n_epochs', 'save_model_as', 'network_module', 'train_data_dir', 'reg_data_dir',
   'in_json', 'resume', 'console_log_simple', 'resolution', 'train_batch_size', 'gradient_accumulation_steps', 'caption_extension', 'caption_extention',
@@ -62,7 +62,7 @@ const MANAGED = new Set([
 ]);
 
 /** extra_args keys that have their own [train] key. */
-const SETTING_ARGS: Record<string, string> = {
+export const SETTING_ARGS: Record<string, string> = {
   network_dim: 'network_dim', network_alpha: 'network_alpha', learning_rate: 'learning_rate', unet_lr: 'unet_lr', text_encoder_lr: 'text_encoder_lr',
   optimizer_type: 'optimizer', optimizer_args: 'optimizer_args', lr_scheduler: 'lr_scheduler', lr_warmup_steps: 'lr_warmup_ratio', mixed_precision: 'mixed_precision',
   save_precision: 'save_precision', gradient_checkpointing: 'gradient_checkpointing', cache_latents: 'cache_latents', cache_text_encoder_outputs: 'cache_text_encoder_outputs',

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isTackError } from '../../core/index.js';
-import { BUILTIN_PRESETS, resolveTrainSettings, type Preset } from '../presets.js';
-import { buildEngineConfig } from './build-config.js';
-import { checkEngineConfig } from './config-check.js';
+import { engineConfigFor, resolvedSettings as resolved } from '../../../test/helpers/kohya-preset.js';
+import { BUILTIN_PRESETS } from '../presets.js';
 import { exportKohyaPreset } from './kohya-export.js';
 import { importKohyaPreset } from './kohya-import.js';
 import { KOHYA_GUI_V24_DEFAULTS } from './kohya-gui-keys.js';
 
-const lookup = (n: string) => BUILTIN_PRESETS.find((p) => p.name === n);
-
-function resolved(preset: Preset) {
-  return resolveTrainSettings(preset, (n) => (n === preset.name ? preset : lookup(n)), undefined, {}).settings;
-}
 
 function pitfalls(result: ReturnType<typeof importKohyaPreset>): string[] {
   return result.findings.map((f) => `${(f.data?.pitfall as string | undefined) ?? '-'}:${f.code}`).sort();
@@ -96,14 +90,7 @@ test('import of a published Pony preset (zunko, kohya_ss test/config/t5clrs.json
   assert.equal(result.preset.planHints?.bucket_reso_steps, 256);
   assert.deepEqual(pitfalls(result), ['P5:PRESET_CLIP_SKIP']);
   // The imported settings still make a configuration the engine accepts.
-  const settings = resolved(result.preset);
-  const files = buildEngineConfig({
-    outputName: 'z', baseModel: '/m.safetensors', imageDir: '/d/4_z woman', outputDir: '/o', samplePromptsFile: '/s.txt', classTokens: 'z woman', repeats: 4,
-    buckets: { resolution: [1024, 1024], enableBucket: true, noUpscale: true, minReso: 256, maxReso: 2048, resoSteps: 64 }, batchSize: 1, gradientAccumulationSteps: 1,
-    epochs: 10, totalSteps: 400, numProcesses: 1, sampleSampler: 'euler_a', settings,
-  });
-  const check = checkEngineConfig({ argsToml: files.argsToml, datasetToml: files.datasetToml, argsFile: 'a', datasetFile: 'd' });
-  assert.deepEqual(check.findings.filter((f) => f.severity === 'error').map((f) => f.message), []);
+  assert.deepEqual(engineConfigFor(result.preset).errors, []);
 });
 
 test('additional_parameters: engine flags are kept, unknown ones (the doc-only --text_encoder_lr1) reported', () => {
@@ -130,8 +117,9 @@ test('presets tack cannot train are refused with a clear error', () => {
       assert.ok(error.message.includes('x.json'));
     }
   };
-  refuse({ sdxl: true, LoRA_type: 'LyCORIS/LoKr' }, 'PRESET_UNSUPPORTED');
-  refuse({ sdxl: false, LoRA_type: 'Standard' }, 'PRESET_UNSUPPORTED');
+  refuse({ sdxl: true, LoRA_type: 'LyCORIS/LoKr' }, 'PRESET_OTHER_NETWORK');
+  refuse({ sdxl: false, LoRA_type: 'Standard' }, 'PRESET_OTHER_MODEL');
+  refuse({ sdxl: true, unet_lr: 0, text_encoder_lr: 1e-5 }, 'PRESET_UNSUPPORTED');
   refuse([1, 2], 'PRESET_BAD_FILE');
 });
 

@@ -1,8 +1,12 @@
 /** The working state of one kohya_ss preset import: values, reasons, the change report, findings. */
 import { finding, type Finding } from '../../core/index.js';
 import type { Preset, PresetValues } from '../presets.js';
+import type { KohyaFileKind } from './kohya-kind.js';
 import type { SettingReason, TrainSettings } from '../settings.js';
 import { argSpec } from './args-schema.js';
+import { guiNumberOf, toBool, toNumber, type GuiNumber } from './kohya-gui-zero.js';
+
+export { toBool, toNumber };
 
 export type ImportAction = 'imported' | 'converted' | 'plan-hint' | 'dropped' | 'ignored' | 'unknown';
 
@@ -17,23 +21,11 @@ export interface ImportChange {
 
 export interface KohyaImportResult {
   readonly preset: Preset;
+  /** What the file was recognised as (always an SDXL LoRA-tab file once imported). */
+  readonly recognised: KohyaFileKind;
   readonly changes: readonly ImportChange[];
   /** Pitfalls and problems found in the file (data.pitfall names the P-number). */
   readonly findings: readonly Finding[];
-}
-
-export function toNumber(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (Array.isArray(v)) return toNumber(v[0]);
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return undefined;
-}
-
-export function toBool(v: unknown): boolean | undefined {
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === 'True' || v === 1) return true;
-  if (v === 'false' || v === 'False' || v === 0) return false;
-  return undefined;
 }
 
 /** Splits a command-line-like string the way the GUI does (spaces, quotes stripped). */
@@ -97,6 +89,25 @@ export class Importer {
   addExtra(dest: string, value: string | number | boolean, guiKey: string, note?: string): void {
     this.extra.push(`${dest}=${value}`);
     this.changes.push({ key: guiKey, guiValue: this.json[guiKey], action: 'imported', result: `extra_args "${dest}=${value}"`, ...(note ? { note } : {}) });
+  }
+
+  /** The rule the GUI applies to a numeric key (kohya-gui-zero.ts), without noting anything. */
+  guiRule(key: string): GuiNumber | undefined {
+    this.handled.add(key);
+    return guiNumberOf(this.json, key);
+  }
+
+  /**
+   * The number the GUI would write for `key`; undefined when the file does not set it or the GUI
+   * leaves it out (0, "" or false: "off"), which is noted with what the engine does instead.
+   */
+  guiNumber(key: string): number | undefined {
+    const rule = this.guiRule(key);
+    if (rule && 'off' in rule) {
+      this.note(key, 'ignored', rule.off);
+      return undefined;
+    }
+    return rule?.value;
   }
 
   note(key: string, action: ImportAction, note: string, result?: string): void {
