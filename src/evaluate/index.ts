@@ -1,6 +1,7 @@
 export { evalErrors } from './errors.js';
 export { evaluateRun, buildProjectReference, listRunImages, runFaceCacheFile, EVALUATION_FILE, type Evaluation, type EvaluateRunOptions, type EvaluationReferencePhoto } from './evaluate-run.js';
 export { scoreImages, fileContentKey, type ImageToScore, type ScoreImagesOptions } from './score-images.js';
+export { scoreFiles, listImageInputs, NO_LORA_GROUP, NO_SETTINGS_GROUP, type ScoreFilesOptions, type ScoreFilesResult, type ScoredImage, type ScoreGroup } from './score-files.js';
 export { writeRunReport, readEvaluation, rowLabel, sheetRows, type ReportResult } from './report.js';
 export { sweepRun, planSweepJobs, parseStrengths, type SweepOptions, type SweepResult } from './sweep.js';
 export { readEvalRun, type EvalRun, type LossPoint } from './run-reader.js';
