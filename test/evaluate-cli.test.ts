@@ -18,7 +18,7 @@ let root: string;
 let cleanup: () => Promise<void>;
 let evaluation: {
   recommendation: { epoch: number; kind: string; reasons: string[]; summary: string };
-  cells: Array<{ epoch: number; samples: number; noFace: number; copies: number; effectiveLikeness: number }>;
+  cells: Array<{ epoch: number; samples: number; noFace: number; copies: number; effectiveLikeness: number; standardError: number; uncertainty: number }>;
   samples: Array<{ epoch: number; status: string; copy?: { photo: string } }>;
 };
 
@@ -57,6 +57,8 @@ test('evaluate picks the epoch whose samples look like the subject, and says why
   assert.equal(byEpoch.get(1)?.noFace, 2, 'epoch 1 has no faces');
   assert.equal(byEpoch.get(4)?.copies, 2, 'epoch 4 copies the training photos');
   assert.ok((byEpoch.get(3)?.effectiveLikeness ?? 0) > (byEpoch.get(2)?.effectiveLikeness ?? 1) + 0.3, 'the subject scores far above the other person');
+  // Each epoch's uncertainty includes the scale's own, on top of the spread between samples.
+  assert.ok(evaluation.cells.every((c) => c.uncertainty >= c.standardError && c.uncertainty > 0), JSON.stringify(evaluation.cells.map((c) => [c.standardError, c.uncertainty])));
   const reasons = rec.reasons.join('\n');
   assert.match(reasons, /Epoch 4 starts copying training photos: 2 of 2 samples are near-copies of a1-/);
   assert.match(reasons, /Epoch 1 loses the face in 2 of 2 samples/);
@@ -69,9 +71,10 @@ test('the text summary shows the table and the recommendation', async () => {
   assert.match(run.stdout, /> epoch 3\s+2\s+2\s+0\s+0/);
   assert.match(run.stdout, /Use epoch 3 at strength 1 \(not swept\)|No epoch looks enough like the subject yet; the closest is epoch 3/);
   assert.match(run.stdout, /tack report/);
+  assert.match(run.stdout, /face model faceres/);
   // Embeddings are cached: the second run analysed nothing new.
   const files = await readdir(path.join(root, 'runs', RUN_ID, 'evaluation'));
-  assert.ok(files.some((f) => /^faces-human-.*\.json$/.test(f)), files.join(', '));
+  assert.ok(files.some((f) => /^faces-faceres-.*\.json$/.test(f)), files.join(', '));
   assert.ok(existsSync(path.join(root, '.tack', 'cache', 'faces')));
 });
 

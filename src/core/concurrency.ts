@@ -44,11 +44,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * `startWorkerThread(new URL('./x-worker.js', import.meta.url))`. Under tsx (tests, benchmarks)
  * the sources are .ts files and the worker must load its .ts entry through tsx too.
  */
-export function startWorkerThread(entry: URL): Worker {
+export function startWorkerThread(entry: URL, workerData?: unknown): Worker {
+  const data = workerData === undefined ? {} : { workerData };
   if (import.meta.url.endsWith('.ts')) {
     const tsx = import.meta.resolve('tsx/esm/api');
     const source = entry.href.replace(/\.js$/, '.ts');
-    return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`, { eval: true });
+    return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`, { eval: true, ...data });
   }
-  return new Worker(entry);
+  return new Worker(entry, data);
 }

@@ -4,6 +4,7 @@
  * training photo, counts as 0: a LoRA that loses the face or reproduces a photo has not learnt
  * the subject, however alike the copy is.
  */
+import { scaleUncertainty, type SubjectReference } from './reference.js';
 import type { SampleScore } from './score.js';
 
 export interface CellStats {
@@ -23,6 +24,12 @@ export interface CellStats {
   readonly effectiveLikeness: number;
   /** Standard error of the effective likeness (spread between samples / sqrt(n)). */
   readonly standardError: number;
+  /**
+   * Total uncertainty of the effective likeness: the standard error combined with the
+   * uncertainty of the likeness scale itself (reference.ts scaleUncertainty). Epochs of one run
+   * share the scale, so comparisons between them use standardError alone.
+   */
+  readonly uncertainty: number;
 }
 
 function meanOf(values: readonly number[]): number | undefined {
@@ -33,7 +40,7 @@ export function cellKey(epoch: number, strength: number, source: string): string
   return `${source}|${epoch}|${strength}`;
 }
 
-export function aggregateScores(scores: readonly SampleScore[]): CellStats[] {
+export function aggregateScores(scores: readonly SampleScore[], scale?: Pick<SubjectReference, 'selfSimilarity' | 'strangerSimilarity' | 'scaleError'>): CellStats[] {
   const groups = new Map<string, SampleScore[]>();
   for (const s of scores) {
     const key = cellKey(s.epoch, s.strength, s.source);
@@ -50,6 +57,7 @@ export function aggregateScores(scores: readonly SampleScore[]): CellStats[] {
     for (const s of group) if (s.copy) copied.set(s.copy.photo, (copied.get(s.copy.photo) ?? 0) + 1);
     const meanLikeness = meanOf(faces.map((s) => s.likeness as number));
     const meanSimilarity = meanOf(faces.map((s) => s.similarity as number));
+    const standardError = group.length > 1 ? sd / Math.sqrt(group.length) : 0;
     out.push({
       epoch: first.epoch,
       strength: first.strength,
@@ -63,7 +71,8 @@ export function aggregateScores(scores: readonly SampleScore[]): CellStats[] {
       ...(meanLikeness !== undefined ? { meanLikeness } : {}),
       ...(meanSimilarity !== undefined ? { meanSimilarity } : {}),
       effectiveLikeness: eff,
-      standardError: group.length > 1 ? sd / Math.sqrt(group.length) : 0,
+      standardError,
+      uncertainty: scale ? Math.hypot(standardError, scaleUncertainty(eff, scale)) : standardError,
     });
   }
   return out.sort((a, b) => a.source.localeCompare(b.source) || a.epoch - b.epoch || a.strength - b.strength);

@@ -14,5 +14,7 @@ export const evalErrors = defineErrors({
   EVAL_BACKEND_FAILED: { category: 'environment', summary: 'the generator (sd-scripts, A1111/Forge or ComfyUI) failed to produce an image' },
   EVAL_BACKEND_SETUP: { category: 'input', summary: 'a sweep setting is missing: LoRA folder, base model, sd-scripts location or checkpoint name' },
   EVAL_LORA_NOT_LISTED: { category: 'environment', summary: 'the web UI does not list the LoRA tack copied into its LoRA folder' },
+  EVAL_INPUT_NOT_FOUND: { category: 'input', summary: 'an image or folder given to tack score does not exist or is not an image' },
+  EVAL_NO_IMAGES: { category: 'input', summary: 'the files and folders given to tack score hold no images' },
   EVAL_BROWSER_MISSING: { category: 'environment', summary: 'no Chromium was found to check or screenshot the report' },
 });

@@ -5,7 +5,6 @@
  * cached (photos in .tack/cache/faces, samples in the run's evaluation folder), so a rerun
  * after Ctrl-C or after more epochs only analyses new images.
  */
-import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { writeJsonAtomic, type Finding, type ProgressListener } from '../core/index.js';
 import { listPhotos, photoPath } from '../dataset/index.js';
@@ -18,7 +17,8 @@ import { chooseFaceModel, type FaceModelChoice, type FaceModelOptions } from './
 import { recommend, type Recommendation } from './recommend.js';
 import { buildSubjectReference, type SubjectReference } from './reference.js';
 import { readEvalRun, type EvalRun, type LossPoint } from './run-reader.js';
-import { scoreSample, type SampleRef, type SampleScore } from './score.js';
+import type { SampleScore } from './score.js';
+import { scoreImages, type ImageToScore } from './score-images.js';
 import { listSweepImages } from './sweep-manifest.js';
 
 export const EVALUATION_FILE = 'evaluation.json';
@@ -45,7 +45,7 @@ export interface Evaluation {
     readonly totalSteps?: number;
     readonly checkpoints: ReadonlyArray<{ readonly epoch: number; readonly file: string; readonly final: boolean }>;
   };
-  readonly faceModel: { readonly id: string; readonly description: string };
+  readonly faceModel: { readonly name: string; readonly id: string; readonly description: string; readonly calibration: string };
   readonly settings: { readonly likenessThreshold: number; readonly copyThreshold: number };
   readonly reference: {
     readonly usablePhotos: number;
@@ -53,6 +53,8 @@ export interface Evaluation {
     readonly selfSimilarity: number;
     readonly selfSimilaritySource: 'photos' | 'model';
     readonly strangerSimilarity: number;
+    readonly scaleError: { readonly self: number; readonly stranger: number };
+    readonly centroidLength: number;
     readonly photos: readonly EvaluationReferencePhoto[];
   };
   readonly samples: readonly SampleScore[];
@@ -78,9 +80,28 @@ function relative(root: string, file: string): string {
   return r.startsWith('..') ? file : r;
 }
 
-async function contentKey(file: string): Promise<string> {
-  const stat = await fsp.stat(file);
-  return `${stat.size}:${Math.round(stat.mtimeMs)}`;
+/** The run's embedding cache for sample images (one file per face model). */
+export function runFaceCacheFile(run: Pick<EvalRun, 'evaluationDir'>, model: Pick<FaceModelChoice, 'modelId'>): string {
+  return path.join(run.evaluationDir, `faces-${model.modelId}.json`);
+}
+
+/** The engine's samples and the sweep images of a run, as images to score (optionally one epoch's). */
+export async function listRunImages(project: Project, run: EvalRun, epoch?: number): Promise<ImageToScore[]> {
+  const sweeps = await listSweepImages(run.evaluationDir);
+  const images: ImageToScore[] = [
+    ...run.samples.map((s) => ({
+      id: `sample/${path.basename(s.file)}`,
+      path: s.file,
+      epoch: s.epoch,
+      strength: 1,
+      promptIndex: s.promptIndex,
+      ...(s.seed !== undefined ? { seed: s.seed } : {}),
+      file: relative(project.paths.root, s.file),
+      source: 'training',
+    })),
+    ...sweeps.map((s) => ({ id: `sweep/${s.backend}/${s.file}`, path: s.path, epoch: s.epoch, strength: s.strength, promptIndex: s.promptIndex, seed: s.seed, file: relative(project.paths.root, s.path), source: s.backend })),
+  ];
+  return epoch === undefined ? images : images.filter((i) => i.epoch === epoch);
 }
 
 /** Builds the reference from the project's photos (cached by content hash). */
@@ -100,7 +121,7 @@ export async function buildProjectReference(project: Project, model: FaceModelCh
   });
   const reference = buildSubjectReference(
     photos.map((p) => ({ file: p.file, analysis: analyses.get(p.file) as NonNullable<ReturnType<typeof analyses.get>> })),
-    { modelId: model.modelId, anchors: model.anchors, sameShotSimilarity: project.config.samples.copy_threshold },
+    { modelId: model.modelId, calibration: model.calibration, sameShotSimilarity: project.config.samples.copy_threshold },
   );
   if (reference.usablePhotos === 0) {
     throw evalErrors.create('EVAL_NO_REFERENCE', `None of the ${photos.length} photos in ${project.paths.photosDir} has a single clear face.`, 'Likeness needs photos where the subject\'s face is visible; add some (tack add), or check tack doctor.', {
@@ -127,32 +148,13 @@ export async function evaluateRun(project: Project, options: EvaluateRunOptions 
   const model = options.faceModel ?? (await chooseFaceModel(settings, project.paths.root, options));
   try {
     const reference = await buildProjectReference(project, model, options);
-    const refs: Array<SampleRef & { id: string }> = [
-      ...run.samples.map((s) => ({
-        id: `sample/${path.basename(s.file)}`,
-        epoch: s.epoch,
-        strength: 1,
-        promptIndex: s.promptIndex,
-        ...(s.seed !== undefined ? { seed: s.seed } : {}),
-        file: s.file,
-        source: 'training',
-      })),
-      ...sweeps.map((s) => ({ id: `sweep/${s.backend}/${s.file}`, epoch: s.epoch, strength: s.strength, promptIndex: s.promptIndex, seed: s.seed, file: s.path, source: s.backend })),
-    ];
-    const items: AnalyseItem[] = [];
-    for (const r of refs) items.push({ id: r.id, key: await contentKey(r.file), file: r.file });
-    const analyses = await analyseImages(items, {
-      cacheFile: path.join(run.evaluationDir, `faces-${model.modelId}.json`),
-      modelId: model.modelId,
-      getEmbedder: model.load,
+    const scores = await scoreImages(model, reference, await listRunImages(project, run), {
+      cacheFile: runFaceCacheFile(run, model),
+      copyThreshold: settings.copy_threshold,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: (e) => options.onProgress?.('samples', e) } : {}),
     });
-    const scores = refs.map(({ id, ...ref }) => {
-      const score = scoreSample({ ...ref, file: relative(project.paths.root, ref.file) }, analyses.get(id) as NonNullable<ReturnType<typeof analyses.get>>, reference, { copyThreshold: settings.copy_threshold });
-      return score;
-    });
-    const cells = aggregateScores(scores);
+    const cells = aggregateScores(scores, reference);
     const recommendation = recommend({
       cells,
       threshold: settings.likeness_threshold,
@@ -176,7 +178,7 @@ export async function evaluateRun(project: Project, options: EvaluateRunOptions 
         ...(run.totalSteps ? { totalSteps: run.totalSteps } : {}),
         checkpoints: run.checkpoints.map((c) => ({ epoch: c.epoch, file: relative(project.paths.root, c.file), final: c.final })),
       },
-      faceModel: { id: model.modelId, description: model.description },
+      faceModel: { name: model.name, id: model.modelId, description: model.description, calibration: model.calibration.source },
       settings: { likenessThreshold: settings.likeness_threshold, copyThreshold: settings.copy_threshold },
       reference: {
         usablePhotos: reference.usablePhotos,
@@ -184,6 +186,8 @@ export async function evaluateRun(project: Project, options: EvaluateRunOptions 
         selfSimilarity: reference.selfSimilarity,
         selfSimilaritySource: reference.selfSimilaritySource,
         strangerSimilarity: reference.strangerSimilarity,
+        scaleError: reference.scaleError,
+        centroidLength: reference.centroidLength,
         photos: reference.photos.map((p) => ({ file: p.file, status: p.status, faces: p.faces, ...(p.similarityToOthers !== undefined ? { similarityToOthers: p.similarityToOthers } : {}) })),
       },
       samples: scores,

@@ -1,11 +1,13 @@
 export { evalErrors } from './errors.js';
-export { evaluateRun, buildProjectReference, EVALUATION_FILE, type Evaluation, type EvaluateRunOptions, type EvaluationReferencePhoto } from './evaluate-run.js';
+export { evaluateRun, buildProjectReference, listRunImages, runFaceCacheFile, EVALUATION_FILE, type Evaluation, type EvaluateRunOptions, type EvaluationReferencePhoto } from './evaluate-run.js';
+export { scoreImages, fileContentKey, type ImageToScore, type ScoreImagesOptions } from './score-images.js';
+export { scoreFiles, listImageInputs, NO_LORA_GROUP, NO_SETTINGS_GROUP, type ScoreFilesOptions, type ScoreFilesResult, type ScoredImage, type ScoreGroup } from './score-files.js';
 export { writeRunReport, readEvaluation, rowLabel, sheetRows, type ReportResult } from './report.js';
 export { sweepRun, planSweepJobs, parseStrengths, type SweepOptions, type SweepResult } from './sweep.js';
 export { readEvalRun, type EvalRun, type LossPoint } from './run-reader.js';
 export { chooseFaceModel, defaultModelCacheDir, type FaceModelChoice, type FaceModelOptions } from './face-model.js';
 export { analyseImages, type ImageAnalysis, type AnalyseItem, type AnalysedFace } from './face-cache.js';
-export { buildSubjectReference, likenessFromSimilarity, NEAR_DUPLICATE_BITS, LIKENESS_RANGE, type SubjectReference, type ReferencePhoto } from './reference.js';
+export { buildSubjectReference, likenessFromSimilarity, scaleUncertainty, NEAR_DUPLICATE_BITS, LIKENESS_RANGE, type SubjectReference, type ReferencePhoto, type BuildReferenceOptions } from './reference.js';
 export { scoreSample, type SampleScore, type SampleRef, type CopyFlag } from './score.js';
 export { aggregateScores, type CellStats } from './aggregate.js';
 export { recommend, RECIPE_STRENGTH, type Recommendation, type RecommendInput, type EpochVerdict } from './recommend.js';

@@ -45,7 +45,7 @@ test('similarity transform recovers a known rotation, scale and shift; alignment
   // An image whose landmarks already sit on the template comes out unchanged (same pixels, scaled to -1..1).
   const raw = await sharp({ create: { width: 112, height: 112, channels: 3, background: { r: 30, g: 200, b: 90 } } }).raw().toBuffer();
   const landmarks = [38.2946, 51.6963, 73.5318, 51.5014, 56.0252, 71.7366, 41.5493, 92.3655, 70.7299, 92.2041];
-  const out = alignFace({ data: raw, width: 112, height: 112 }, landmarks, 112, 'nchw');
+  const out = alignFace({ data: raw, width: 112, height: 112 }, landmarks, 112, { layout: 'nchw', range: 'signed' });
   assert.ok(Math.abs((out[50 * 112 + 50] as number) - (30 - 127.5) / 127.5) < 1e-6);
   assert.ok(Math.abs((out[112 * 112 + 50 * 112 + 50] as number) - (200 - 127.5) / 127.5) < 1e-6);
 });

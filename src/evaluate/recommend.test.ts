@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeEmbedding } from '../io/index.js';
+import { normalizeEmbedding, type ModelCalibration } from '../io/index.js';
 import { aggregateScores, buildSubjectReference, likenessFromSimilarity, recommend, scoreSample, type CellStats, type ImageAnalysis, type SampleScore } from './index.js';
 
 function cell(epoch: number, likeness: number, extra: Partial<CellStats> = {}): CellStats {
-  return { epoch, strength: 1, source: 'training', samples: 6, withFace: 6, noFace: 0, severalFaces: 0, copies: 0, copiedPhotos: [], meanLikeness: likeness, meanSimilarity: 0.6, effectiveLikeness: likeness, standardError: 0.02, ...extra };
+  return { epoch, strength: 1, source: 'training', samples: 6, withFace: 6, noFace: 0, severalFaces: 0, copies: 0, copiedPhotos: [], meanLikeness: likeness, meanSimilarity: 0.6, effectiveLikeness: likeness, standardError: 0.02, uncertainty: 0.03, ...extra };
 }
 
 const checkpoints = [1, 2, 3, 4, 5, 6].map((epoch) => ({ epoch, file: `runs/r/output/my-lora-00000${epoch}.safetensors` }));
@@ -70,6 +70,8 @@ test('no faces at all is said plainly', () => {
 });
 
 // Synthetic embeddings: a subject direction plus noise, to check reference and scoring arithmetic.
+const CALIBRATION: ModelCalibration = { samePerson: { mean: 0.6, sd: 0.1, pairs: 10 }, different: { mean: 0.1, sd: 0.08, pairs: 100 }, people: 7, source: 'test' };
+
 function vec(seed: number, base?: Float32Array, weight = 0.8): Float32Array {
   let s = seed * 9301 + 49297;
   const rand = () => ((s = (s * 233280 + 49297) % 2147483647) / 2147483647) - 0.5;
@@ -93,7 +95,7 @@ test('reference: same-shot photos count once, an odd photo out is flagged, copie
     { file: 'group.jpg', analysis: analysis([vec(6, subject), vec(7)], 'aaaaaaaaaaaaaaaa') },
     { file: 'landscape.jpg', analysis: analysis([], '5555555555555555') },
   ];
-  const reference = buildSubjectReference(photos, { modelId: 'test', anchors: { stranger: 0.1, samePerson: 0.6 }, sameShotSimilarity: 0.88 });
+  const reference = buildSubjectReference(photos, { modelId: 'test', calibration: CALIBRATION, sameShotSimilarity: 0.88 });
   const status = Object.fromEntries(reference.photos.map((p) => [p.file, p.status]));
   assert.equal(status['stranger.jpg'], 'outlier');
   assert.equal(status['group.jpg'], 'several-faces');
@@ -124,10 +126,13 @@ test('reference: same-shot photos count once, an odd photo out is flagged, copie
   assert.ok(Math.abs((cells[0]?.effectiveLikeness as number) - ((good.likeness as number) + (stranger.likeness as number)) / 4) < 1e-9);
 });
 
-test('one shot only: the scale falls back to the model anchors and says so', () => {
+test('one shot only: the scale falls back to the model\'s measured same-person similarity and says so', () => {
   const subject = vec(1);
-  const reference = buildSubjectReference([{ file: 'a.jpg', analysis: analysis([vec(2, subject)]) }], { modelId: 'test', anchors: { stranger: 0.1, samePerson: 0.6 }, sameShotSimilarity: 0.88 });
-  assert.equal(reference.selfSimilarity, 0.6);
+  const reference = buildSubjectReference([{ file: 'a.jpg', analysis: analysis([vec(2, subject)]) }], { modelId: 'test', calibration: CALIBRATION, sameShotSimilarity: 0.88 });
+  // One photo: the centroid is that photo (length 1), so the ends are the model's pair means.
+  assert.ok(Math.abs(reference.selfSimilarity - 0.6) < 1e-6);
+  assert.ok(Math.abs(reference.strangerSimilarity - 0.1) < 1e-6);
   assert.equal(reference.selfSimilaritySource, 'model');
+  assert.ok(reference.scaleError.self > reference.scaleError.stranger, 'without own photos the same-person end is the less certain one');
   assert.ok(reference.findings.some((f) => f.code === 'EVAL_ONE_SHOT'));
 });

@@ -1,17 +1,23 @@
 /**
  * The subject's face reference, built from the project's photos (pure: embeddings in, numbers
  * out): the mean of their face embeddings (the "centroid"), each photo's own embedding (to catch
- * samples that copy one photo), and the two ends of the likeness scale: how alike a new photo of
- * the subject is to the centroid (1) and how alike a stranger of similar looks is (0).
+ * samples that copy one photo), and the calibrated likeness scale: how alike a new photo of the
+ * subject is to the centroid (1) and how alike a stranger is (0), each with its uncertainty.
  *
- * The same-person end is measured on the project's own photos, leaving each photo out in turn.
- * Photos of the same shot (near-duplicates, or the same face at copy-level similarity) are left
- * out together, or a burst of near-identical photos would make the subject look perfectly
- * self-consistent and every sample a poor likeness. Without two distinct shots, the face
- * model's typical value is used.
+ * Both ends are similarities *to the centroid*, not between two photos. The centroid of k unit
+ * vectors has length |m| < 1 before normalising, and for any face x, cos(x, centroid) =
+ * mean_i cos(x, photo_i) / |m|. So a stranger's expected similarity to the centroid is the face
+ * model's measured different-person pair mean divided by |m|, and a new photo of the subject's
+ * is the mean similarity between the subject's photos of different shots divided by |m|. Without
+ * this correction a stranger scored as high as the subject's own photos with the older model.
+ *
+ * The same-person end is measured on the project's own photos. Photos of the same shot
+ * (near-duplicates, or the same face at copy-level similarity) are not paired, or a burst of
+ * near-identical photos would make the subject look perfectly self-consistent and every sample a
+ * poor likeness. Without two distinct shots, the face model's measured same-person mean is used.
  */
 import { finding, type Finding } from '../core/index.js';
-import { cosineSimilarity, hammingDistance, normalizeEmbedding, type LikenessAnchors } from '../io/index.js';
+import { cosineSimilarity, hammingDistance, normalizeEmbedding, type ModelCalibration } from '../io/index.js';
 import type { ImageAnalysis } from './face-cache.js';
 
 /** dHash distance (of 64 bits) at or below which two images are the same picture. */
@@ -35,10 +41,16 @@ export interface SubjectReference {
   readonly centroid: Float32Array;
   /** How alike a new photo of the subject is to the centroid (likeness 1). */
   readonly selfSimilarity: number;
-  /** Where selfSimilarity came from: the project's photos, or the model's typical value. */
+  /** Where selfSimilarity came from: the project's photos, or the model's measured value. */
   readonly selfSimilaritySource: 'photos' | 'model';
-  /** How alike a stranger of similar looks is (likeness 0): the model's typical value. */
+  /** How alike a stranger is to the centroid (likeness 0), from the model's calibration. */
   readonly strangerSimilarity: number;
+  /** Uncertainty of the scale's two ends (standard errors, in similarity). */
+  readonly scaleError: { readonly self: number; readonly stranger: number };
+  /** Length of the unnormalised mean of the photos' embeddings (1 = all identical). */
+  readonly centroidLength: number;
+  /** Where the model's calibration comes from. */
+  readonly calibrationSource: string;
   readonly usablePhotos: number;
   /** Distinct shots among the usable photos. */
   readonly distinctShots: number;
@@ -47,7 +59,7 @@ export interface SubjectReference {
 
 export interface BuildReferenceOptions {
   readonly modelId: string;
-  readonly anchors: LikenessAnchors;
+  readonly calibration: ModelCalibration;
   /** Face similarity at or above which two faces are the same shot (the copy threshold). */
   readonly sameShotSimilarity: number;
 }
@@ -103,9 +115,27 @@ export function buildSubjectReference(photos: ReadonlyArray<{ readonly file: str
     if (!seen.some((s) => sameShot(s, p, options.sameShotSimilarity))) shots++;
     seen.push(p);
   }
+  // |m|: how far the photos' unit embeddings agree; similarities to the centroid scale by 1/|m|.
+  const centroidLength = kept.length ? Math.hypot(...sum) / kept.length : 1;
+  const pairSims: number[] = [];
+  for (let i = 0; i < kept.length; i++) {
+    for (let j = i + 1; j < kept.length; j++) if (!sameShot(kept[i] as (typeof kept)[number], kept[j] as (typeof kept)[number], options.sameShotSimilarity)) pairSims.push(cosineSimilarity((kept[i] as (typeof kept)[number]).embedding, (kept[j] as (typeof kept)[number]).embedding));
+  }
+  const measured = shots >= 2 && pairSims.length >= 1;
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const { samePerson, different } = options.calibration;
+  const length = Math.max(0.3, centroidLength);
+  const selfSimilarity = Math.min(0.999, (measured ? mean(pairSims) : samePerson.mean) / length);
+  const strangerSimilarity = Math.min(selfSimilarity - 0.02, different.mean / length);
+  // Standard errors of the two ends: the subject's own pairs (or the model's spread between
+  // people when there is only one shot), and the model's different-person mean, whose spread
+  // between subjects is what matters for one project (sd / sqrt(people measured)).
   const keptSims = kept.map((p) => looSimilarity.get(p.file)).filter((s): s is number => s !== undefined);
-  const measured = shots >= 2 && keptSims.length >= 2;
-  const selfSimilarity = measured ? keptSims.reduce((a, b) => a + b, 0) / keptSims.length : options.anchors.samePerson;
+  const spread = keptSims.length >= 2 ? Math.sqrt(keptSims.reduce((a, v) => a + (v - mean(keptSims)) ** 2, 0) / (keptSims.length - 1)) : samePerson.sd / length;
+  const scaleError = {
+    self: measured ? spread / Math.sqrt(shots) : samePerson.sd / length,
+    stranger: different.sd / length / Math.sqrt(Math.max(1, options.calibration.people)),
+  };
 
   const refPhotos: ReferencePhoto[] = rows.map((r) => ({
     file: r.file,
@@ -136,9 +166,9 @@ export function buildSubjectReference(photos: ReadonlyArray<{ readonly file: str
       }),
     );
   }
-  if (measured && selfSimilarity - options.anchors.stranger < 0.03) {
+  if (measured && mean(pairSims) - different.mean < Math.max(0.03, different.sd)) {
     findings.push(
-      finding('warning', 'EVAL_WEAK_REFERENCE', `The subject's photos are barely more alike than two strangers (${selfSimilarity.toFixed(2)} vs ${options.anchors.stranger.toFixed(2)}): likeness scores will be noisy.`, {
+      finding('warning', 'EVAL_WEAK_REFERENCE', `The subject's photos are barely more alike than two strangers (${mean(pairSims).toFixed(2)} vs ${different.mean.toFixed(2)} between photos): likeness scores will be noisy.`, {
         fix: 'Use sharper, front-facing photos; remove photos of other people.',
       }),
     );
@@ -149,7 +179,10 @@ export function buildSubjectReference(photos: ReadonlyArray<{ readonly file: str
     centroid,
     selfSimilarity,
     selfSimilaritySource: measured ? 'photos' : 'model',
-    strangerSimilarity: options.anchors.stranger,
+    strangerSimilarity,
+    scaleError,
+    centroidLength,
+    calibrationSource: options.calibration.source,
     usablePhotos: kept.length,
     distinctShots: shots,
     findings,
@@ -167,4 +200,14 @@ export const LIKENESS_RANGE = { min: -1, max: 1.5 } as const;
 export function likenessFromSimilarity(similarity: number, reference: Pick<SubjectReference, 'selfSimilarity' | 'strangerSimilarity'>): number {
   const span = Math.max(0.02, reference.selfSimilarity - reference.strangerSimilarity);
   return Math.min(LIKENESS_RANGE.max, Math.max(LIKENESS_RANGE.min, (similarity - reference.strangerSimilarity) / span));
+}
+
+/**
+ * Uncertainty that the scale itself adds to a mean likeness L (first-order propagation of the
+ * errors of its two ends: dL/dself = -L/span, dL/dstranger = (L - 1)/span). It is the same for
+ * every epoch of a run, so it does not change which epoch is best, only how sure the level is.
+ */
+export function scaleUncertainty(likeness: number, reference: Pick<SubjectReference, 'selfSimilarity' | 'strangerSimilarity' | 'scaleError'>): number {
+  const span = Math.max(0.02, reference.selfSimilarity - reference.strangerSimilarity);
+  return Math.hypot(likeness * reference.scaleError.self, (1 - likeness) * reference.scaleError.stranger) / span;
 }

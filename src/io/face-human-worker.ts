@@ -1,25 +1,30 @@
 /**
- * Worker thread that runs @vladmandic/human (blazeface + facemesh + faceres 1024-d embedding) on
- * the tfjs WASM backend. One worker uses one core (the WASM build here is single-threaded), so
- * face-human.ts starts one per core. Loading follows npm-deps-tested.md 4:
+ * Worker thread that runs @vladmandic/human's face detector and face mesh on the tfjs WASM
+ * backend, and (when started with an embedding model in workerData) a face-recognition graph
+ * model on faces aligned to the five-point template. One worker uses one core (the WASM build
+ * here is single-threaded), so face-human.ts starts one per core. Loading follows
+ * npm-deps-tested.md 4:
  *   1. the package's `exports` map sends require('@vladmandic/human') to the tfjs-node build,
  *      so the WASM build is loaded by file path (dist/human.node-wasm.js);
  *   2. wasmPath defaults to a CDN, so it points at the installed @tensorflow/tfjs-backend-wasm;
- *   3. models load through fetch, which in Node cannot read file:// URLs, so a made-up base URL
- *      is answered from the package's models/ folder (this thread's fetch only).
+ *   3. Human's models load through fetch, which in Node cannot read file:// URLs, so a made-up
+ *      base URL is answered from the package's models/ folder (this thread's fetch only). The
+ *      embedding model is read from its files directly.
  * cacheSensitivity 0 and skipFrames 0: Human otherwise reuses results between similar frames.
  *
  * Per image: pass 1 finds faces on the image padded to a square (the detector squashes
- * non-square input, which misplaces faces in tall images); pass 2 re-detects each face in a
- * square crop around it (twice the face size, scaled to 256 px) placed next to its mirror image, and averages the
- * two embeddings. On the bundled test photos (bench/likeness.ts) the mirror pass raised the
- * separation of same-person and different-person pairs (d') from about 2.7 to about 3.4.
+ * non-square input, which misplaces faces in tall images); pass 2 runs detector and mesh on a
+ * square crop around each face (twice the face size, 256 px) for precise eyes, nose tip and
+ * mouth corners; the face is then warped from the source pixels onto InsightFace's template
+ * and embedded together with its mirror image (bench/likeness.ts: AUC 1.000 and d' 4.4 on the
+ * labelled photos, against 0.994 and 3.9 for Human's own crop of the same model).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
+import { alignFace, meanEmbedding } from './face-align.js';
 
 interface HumanFace {
   box: [number, number, number, number];
@@ -28,10 +33,22 @@ interface HumanFace {
   /** 468 face-mesh points [x, y, z] in the input's pixels. */
   mesh?: Array<[number, number, number]>;
 }
+interface TensorLike {
+  dispose(): void;
+  data(): Promise<Float32Array>;
+}
 interface HumanLike {
   load(): Promise<void>;
   detect(input: unknown, config?: unknown): Promise<{ face: HumanFace[] }>;
-  tf: { tensor(data: Int32Array, shape: number[], dtype: string): { dispose(): void }; ready(): Promise<void> };
+  tf: { tensor(data: Int32Array | Float32Array, shape: number[], dtype: string): TensorLike; ready(): Promise<void> };
+}
+interface GraphModelLike {
+  execute(input: TensorLike, output?: string): TensorLike | TensorLike[];
+}
+
+/** workerData: the embedding model's files, or nothing for landmarks only (the ONNX route embeds itself). */
+export interface FaceWorkerData {
+  readonly embedding?: { readonly jsonFile: string; readonly binFile: string; readonly size: number; readonly output?: string };
 }
 
 export interface FaceWorkerRequest {
@@ -106,12 +123,11 @@ async function loadHuman(): Promise<HumanLike> {
     cacheSensitivity: 0,
     face: {
       enabled: true,
-      // Rotation correction costs about a third of the throughput (bench/likeness.ts: 3.2 images/s
-      // without, 2.1-2.7 with) but keeps tilted heads recognisable: a copy turned 30 degrees
-      // keeps a similarity of 0.94-0.96 to its upright photo with it, 0.82-0.87 without.
+      // Rotation correction lets the mesh place landmarks on tilted heads; the alignment then
+      // turns the face upright (bench/likeness.ts measures a copy turned 30 degrees).
       detector: { rotation: true, maxDetected: 10, minConfidence: 0.3, return: false, skipFrames: 0, skipTime: 0 },
       mesh: { enabled: true },
-      description: { enabled: true, crop: 0.1, skipFrames: 0, skipTime: 0 },
+      description: { enabled: false },
       iris: off,
       emotion: off,
       antispoof: off,
@@ -131,14 +147,25 @@ async function loadHuman(): Promise<HumanLike> {
   return human;
 }
 
-/**
- * pass 'find': the detector alone (boxes for pass 2, which confirms each face with the mesh);
- * 'refine': detector and mesh; 'embed': detector, mesh and the faceres embedding.
- */
-async function detect(human: HumanLike, data: Uint8Array, width: number, height: number, pass: 'find' | 'refine' | 'embed'): Promise<HumanFace[]> {
+async function loadEmbeddingModel(files: NonNullable<FaceWorkerData['embedding']>): Promise<GraphModelLike> {
+  const converter = require('@tensorflow/tfjs-converter') as { loadGraphModel(handler: unknown): Promise<GraphModelLike> };
+  const json = JSON.parse(await fs.promises.readFile(files.jsonFile, 'utf8')) as { modelTopology: unknown; weightsManifest: Array<{ weights: unknown[] }>; format?: string };
+  const bin = await fs.promises.readFile(files.binFile);
+  return converter.loadGraphModel({
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+      format: json.format,
+    }),
+  });
+}
+
+/** pass 'find': the detector alone (boxes for pass 2); 'refine': detector and mesh (landmarks). */
+async function detect(human: HumanLike, data: Uint8Array, width: number, height: number, pass: 'find' | 'refine'): Promise<HumanFace[]> {
   const tensor = human.tf.tensor(Int32Array.from(data), [1, height, width, 3], 'int32');
   try {
-    const result = await human.detect(tensor, { face: { mesh: { enabled: pass !== 'find' }, description: { enabled: pass === 'embed' }, detector: { maxDetected: pass === 'find' ? 10 : 4 } } });
+    const result = await human.detect(tensor, { face: { mesh: { enabled: pass !== 'find' }, detector: { maxDetected: pass === 'find' ? 10 : 4 } } });
     return result.face;
   } finally {
     tensor.dispose();
@@ -181,31 +208,11 @@ async function squareCrop(data: Uint8Array, width: number, height: number, cx: n
     .toBuffer();
 }
 
-/** [crop | mirrored crop] in the top half of a square canvas (the detector wants squares). */
-function pairCanvas(crop: Uint8Array): Uint8Array {
-  const c = CROP_SIDE;
-  const canvas = new Uint8Array(2 * c * 2 * c * 3);
-  const rowBytes = c * 3;
-  for (let y = 0; y < c; y++) {
-    const src = y * rowBytes;
-    const dst = y * 2 * rowBytes;
-    canvas.set(crop.subarray(src, src + rowBytes), dst);
-    for (let x = 0; x < c; x++) {
-      const from = src + (c - 1 - x) * 3;
-      const to = dst + rowBytes + x * 3;
-      canvas[to] = crop[from] as number;
-      canvas[to + 1] = crop[from + 1] as number;
-      canvas[to + 2] = crop[from + 2] as number;
-    }
-  }
-  return canvas;
-}
-
-function nearest(faces: HumanFace[], cx: number, cy: number, maxDistance: number, requireEmbedding: boolean): HumanFace | undefined {
+function nearest(faces: HumanFace[], cx: number, cy: number, maxDistance: number): HumanFace | undefined {
   let best: HumanFace | undefined;
   let bestD = Infinity;
   for (const f of faces) {
-    if ((requireEmbedding && (!f.embedding || f.embedding.length === 0)) || f.score < 0.5) continue;
+    if (f.score < 0.5 || !f.mesh || f.mesh.length < 468) continue;
     const d = Math.hypot(f.box[0] + f.box[2] / 2 - cx, f.box[1] + f.box[3] / 2 - cy);
     if (d < bestD && d <= maxDistance) {
       best = f;
@@ -222,7 +229,21 @@ function fivePoints(mesh: Array<[number, number, number]> | undefined): Array<[n
   return [avg(EYE_IMAGE_LEFT), avg(EYE_IMAGE_RIGHT), [at(NOSE_TIP)[0], at(NOSE_TIP)[1]], [at(MOUTH_LEFT)[0], at(MOUTH_LEFT)[1]], [at(MOUTH_RIGHT)[0], at(MOUTH_RIGHT)[1]]];
 }
 
-async function analyze(human: HumanLike, request: FaceWorkerRequest): Promise<FaceWorkerFace[]> {
+async function embedFace(human: HumanLike, model: GraphModelLike, files: NonNullable<FaceWorkerData['embedding']>, image: { data: Uint8Array; width: number; height: number }, landmarks: number[]): Promise<Float32Array> {
+  const size = files.size;
+  const input = human.tf.tensor(alignFace(image, landmarks, size, { layout: 'nhwc', range: 'byte', mirror: true }), [2, size, size, 3], 'float32');
+  let output: TensorLike | TensorLike[] | undefined;
+  try {
+    output = model.execute(input, files.output);
+    const first = Array.isArray(output) ? output[0] : output;
+    return meanEmbedding(first ? await first.data() : new Float32Array(0), 2);
+  } finally {
+    input.dispose();
+    for (const t of Array.isArray(output) ? output : output ? [output] : []) t.dispose();
+  }
+}
+
+async function analyze(human: HumanLike, model: GraphModelLike | undefined, request: FaceWorkerRequest): Promise<FaceWorkerFace[]> {
   const { data, width, height } = request;
   const square = await squareForDetection(data, width, height);
   const found = (await detect(human, square.pixels, square.side, square.side, 'find'))
@@ -231,32 +252,23 @@ async function analyze(human: HumanLike, request: FaceWorkerRequest): Promise<Fa
     .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])
     .slice(0, MAX_FACES);
   const out: FaceWorkerFace[] = [];
+  const files = (workerData as FaceWorkerData | undefined)?.embedding;
   for (const face of found) {
     const [x, y, w, h] = face.box;
     const size = Math.max(8, Math.round(Math.max(w, h) * CROP_MARGIN));
     const crop = await squareCrop(data, width, height, x + w / 2, y + h / 2, size);
-    const refined = await detect(human, pairCanvas(crop), 2 * CROP_SIDE, 2 * CROP_SIDE, request.embed ? 'embed' : 'refine');
-    const left = nearest(refined, CROP_SIDE / 2, CROP_SIDE / 2, CROP_SIDE / 3, request.embed);
-    const right = nearest(refined, 1.5 * CROP_SIDE, CROP_SIDE / 2, CROP_SIDE / 3, request.embed);
-    const parts = [left, right].filter((f): f is HumanFace => f !== undefined);
+    const refined = nearest(await detect(human, crop, CROP_SIDE, CROP_SIDE, 'refine'), CROP_SIDE / 2, CROP_SIDE / 2, CROP_SIDE / 3);
     // A face the mesh cannot confirm in its own crop is a false detection (patterned fabric, a hand).
-    if (parts.length === 0) continue;
-    // Landmarks from the unmirrored crop, mapped back to the source image.
+    const points = refined ? fivePoints(refined.mesh) : undefined;
+    if (!refined || !points) continue;
+    // Landmarks mapped from the crop back to the source image.
     const k = size / CROP_SIDE;
     const x0 = Math.round(x + w / 2 - size / 2);
     const y0 = Math.round(y + h / 2 - size / 2);
-    const points = fivePoints(left?.mesh) ?? [];
     const landmarks = points.flatMap(([px, py]) => [x0 + px * k, y0 + py * k]);
-    if (!request.embed) {
-      out.push({ box: face.box, score: Math.min(face.score, Math.max(...parts.map((p) => p.score))), embedding: new Float32Array(0), landmarks });
-      continue;
-    }
-    const sum = new Float32Array(parts[0]?.embedding?.length ?? 0);
-    for (const p of parts) p.embedding?.forEach((v, i) => (sum[i] = (sum[i] as number) + v));
-    let norm = 0;
-    for (const v of sum) norm += v * v;
-    norm = Math.sqrt(norm) || 1;
-    out.push({ box: face.box, score: Math.min(face.score, Math.max(...parts.map((p) => p.score))), embedding: sum.map((v) => v / norm), landmarks });
+    const score = Math.min(face.score, refined.score);
+    const embedding = request.embed && model && files ? await embedFace(human, model, files, { data, width, height }, landmarks) : new Float32Array(0);
+    out.push({ box: face.box, score, embedding, landmarks });
   }
   return out;
 }
@@ -268,8 +280,11 @@ async function main(): Promise<void> {
   sharp.concurrency(1);
   const started = performance.now();
   let human: HumanLike;
+  let model: GraphModelLike | undefined;
   try {
     human = await loadHuman();
+    const files = (workerData as FaceWorkerData | undefined)?.embedding;
+    if (files) model = await loadEmbeddingModel(files);
   } catch (error) {
     port.postMessage({ kind: 'fatal', message: error instanceof Error ? error.message : String(error) } satisfies FaceWorkerReply);
     return;
@@ -277,7 +292,7 @@ async function main(): Promise<void> {
   port.postMessage({ kind: 'ready', loadMs: performance.now() - started } satisfies FaceWorkerReply);
   port.on('message', (request: FaceWorkerRequest) => {
     const t0 = performance.now();
-    analyze(human, request).then(
+    analyze(human, model, request).then(
       (faces) => {
         const reply: FaceWorkerReply = { kind: 'result', id: request.id, faces, modelMs: performance.now() - t0 };
         port.postMessage(reply, faces.map((f) => f.embedding.buffer as ArrayBuffer));

@@ -1,31 +1,28 @@
 /**
- * Likeness embeddings from @vladmandic/human's faceres model (1024-d, cosine), which ships its
- * weights inside the npm package, so scoring runs offline. npm-deps-tested.md 4 compared it
- * with face-api's 128-d descriptor: Human separates look-alikes better. The model runs in
- * worker threads (face-human-worker.ts), one per core, each taking one image at a time.
+ * Face detection, landmarks and identity embeddings on tfjs (WebAssembly) in worker threads
+ * (face-human-worker.ts), one per core, each taking one image at a time: @vladmandic/human's
+ * detector and face mesh find faces and their eyes, nose and mouth; the chosen recognition
+ * model (face-models.ts; HSE FaceRes by default, shipped inside @vladmandic/human, so scoring
+ * runs offline) embeds each face aligned on those five points.
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorkerThread, throwIfCancelled } from '../core/index.js';
 import { faceErrors } from './face-errors.js';
-import type { FaceWorkerReply, FaceWorkerRequest } from './face-human-worker.js';
-import type { DetectedFace, FaceAnalysis, FaceEmbedder, LikenessAnchors, RgbPixels } from './face-types.js';
-
-/** Bump when the pipeline changes so cached embeddings are recomputed. */
-export const HUMAN_FACE_MODEL_ID = 'human-3.3.6-faceres-pair-v3';
-
-/**
- * Measured by bench/likeness.ts on the bundled test photos (two men of similar age, dress and
- * lighting; 6 edited copies of each of 4 photos): different person mean 0.49, same person in
- * another photo mean 0.61.
- */
-export const HUMAN_LIKENESS_ANCHORS: LikenessAnchors = { stranger: 0.49, samePerson: 0.61 };
+import type { FaceWorkerData, FaceWorkerReply, FaceWorkerRequest } from './face-human-worker.js';
+import { tfjsFaceModelId, type ResolvedTfjsFaceModel } from './face-models.js';
+import type { DetectedFace, FaceAnalysis, FaceEmbedder, RgbPixels } from './face-types.js';
 
 export interface HumanFaceOptions {
   /** Worker threads (default: one per core, at most 4). */
   readonly workers?: number;
   /** Give up loading after this long (default 60 s). */
   readonly loadTimeoutMs?: number;
+}
+
+export interface HumanPoolOptions extends HumanFaceOptions {
+  /** The recognition model each worker loads; without it the pool only finds faces and landmarks. */
+  readonly embedding?: FaceWorkerData['embedding'];
 }
 
 interface Slot {
@@ -42,9 +39,7 @@ interface Pending {
 }
 
 function loadFailed(message: string) {
-  return faceErrors.create('FACE_MODEL_LOAD_FAILED', `The face model could not be loaded: ${message}.`, 'Reinstall tack (npm ci) so @vladmandic/human and @tensorflow/tfjs-backend-wasm are complete.', {
-    details: { model: HUMAN_FACE_MODEL_ID },
-  });
+  return faceErrors.create('FACE_MODEL_LOAD_FAILED', `The face model could not be loaded: ${message}.`, 'Reinstall tack (npm ci) so @vladmandic/human and @tensorflow/tfjs-backend-wasm are complete; a downloaded model is checked again on the next run.');
 }
 
 /** A pool of Human workers; `analyze(image, embed)` with embed false only locates faces and landmarks. */
@@ -54,12 +49,12 @@ export interface HumanPool {
   close(): Promise<void>;
 }
 
-/** Starts the Human face workers and waits until every one has loaded the models. */
-export async function loadHumanFaceEmbedder(options: HumanFaceOptions = {}): Promise<FaceEmbedder & { readonly loadMs: number }> {
-  const pool = await startHumanPool(options);
+/** Starts the face workers with `model` and waits until every one has loaded it. */
+export async function loadTfjsFaceEmbedder(model: ResolvedTfjsFaceModel, options: HumanFaceOptions = {}): Promise<FaceEmbedder & { readonly loadMs: number }> {
+  const pool = await startHumanPool({ ...options, embedding: { jsonFile: model.jsonFile, binFile: model.binFile, size: model.spec.size, ...(model.spec.output ? { output: model.spec.output } : {}) } });
   return {
-    modelId: HUMAN_FACE_MODEL_ID,
-    dimensions: 1024,
+    modelId: tfjsFaceModelId(model.spec.name),
+    dimensions: model.spec.dimensions,
     loadMs: pool.loadMs,
     analyze: (image, signal) => pool.analyze(image, true, signal),
     close: () => pool.close(),
@@ -67,7 +62,7 @@ export async function loadHumanFaceEmbedder(options: HumanFaceOptions = {}): Pro
 }
 
 /** Starts the workers and waits until every one has loaded the models. */
-export async function startHumanPool(options: HumanFaceOptions = {}): Promise<HumanPool> {
+export async function startHumanPool(options: HumanPoolOptions = {}): Promise<HumanPool> {
   const count = Math.max(1, Math.min(4, options.workers ?? os.availableParallelism()));
   const started = performance.now();
   const slots: Slot[] = [];
@@ -82,7 +77,7 @@ export async function startHumanPool(options: HumanFaceOptions = {}): Promise<Hu
   };
 
   const ready = Array.from({ length: count }, () => {
-    const worker = startWorkerThread(new URL('./face-human-worker.js', import.meta.url));
+    const worker = startWorkerThread(new URL('./face-human-worker.js', import.meta.url), { ...(options.embedding ? { embedding: options.embedding } : {}) } satisfies FaceWorkerData);
     const slot: Slot = { worker, busy: false };
     slots.push(slot);
     return new Promise<void>((resolve, reject) => {

@@ -38,14 +38,26 @@ export interface FaceEmbedder {
   close(): Promise<void>;
 }
 
+/** How similarities of one kind of pair are spread: mean, standard deviation and sample size. */
+export interface PairDistribution {
+  readonly mean: number;
+  readonly sd: number;
+  /** Pairs measured (they share photos, so fewer independent values than this). */
+  readonly pairs: number;
+}
+
 /**
- * Typical similarities of a model, the fixed points of tack's likeness scale when a project
- * cannot measure its own: `stranger` between photos of two different people of similar looks,
- * `samePerson` between two different photos of one person.
+ * A face model's measured similarities between two photos of one person and between photos of
+ * two different people (bench/likeness.ts on the labelled real photos); the likeness scale's
+ * fixed points come from these together with the subject's own photos.
  */
-export interface LikenessAnchors {
-  readonly stranger: number;
-  readonly samePerson: number;
+export interface ModelCalibration {
+  readonly samePerson: PairDistribution;
+  readonly different: PairDistribution;
+  /** People in the measured set (the different-person mean varies between subjects). */
+  readonly people: number;
+  /** Where the figures come from (shown in reports). */
+  readonly source: string;
 }
 
 /** Cosine similarity of two L2-normalised embeddings. */

@@ -1,7 +1,7 @@
 /**
  * Face test images made from the public-domain face photos in the repository's fixtures
  * (test/fixtures/faces: person A and person B, two photos each): edited copies that keep
- * the identity (crop, scale, mirror, colour shift, JPEG recompression) and a picture without
+ * the identity (crop, scale, mirror, colour shift, JPEG recompression, a 30-degree turn) and a picture without
  * any face.
  */
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { FIXTURES } from './cli.js';
 
 export const FACE_FIXTURES = path.join(FIXTURES, 'faces');
 export type FacePhoto = 'person-a-1' | 'person-a-2' | 'person-b-1' | 'person-b-2';
-export const FACE_EDITS = ['original', 'crop', 'scale', 'mirror', 'colour', 'jpeg'] as const;
+export const FACE_EDITS = ['original', 'crop', 'scale', 'mirror', 'colour', 'jpeg', 'turn30'] as const;
 export type FaceEdit = (typeof FACE_EDITS)[number];
 
 export function facePhoto(name: FacePhoto): string {
@@ -27,6 +27,8 @@ export async function editedFace(name: FacePhoto, edit: FaceEdit, options: { max
   if (edit === 'crop') image = sharp(await image.extract({ left: Math.round(w * 0.08), top: Math.round(h * 0.04), width: Math.round(w * 0.84), height: Math.round(h * 0.7) }).toBuffer());
   if (edit === 'mirror') image = image.flop();
   if (edit === 'colour') image = image.modulate({ saturation: 1.35, hue: 18, brightness: 1.08 }).linear(1.1, -12);
+  // A head turned 30 degrees in the picture plane (the corners filled grey).
+  if (edit === 'turn30') image = sharp(await image.rotate(30, { background: { r: 128, g: 128, b: 128 } }).toBuffer());
   const side = Math.round(edit === 'scale' ? maxSide * 0.5 : maxSide);
   image = image.resize(options.width && options.height ? { width: options.width, height: options.height, fit: 'cover', position: 'north' } : { width: side, height: side, fit: 'inside' });
   if (edit === 'jpeg') return image.jpeg({ quality: 35 }).toBuffer();

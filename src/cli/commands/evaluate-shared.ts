@@ -9,12 +9,12 @@ const f2 = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(2));
 export function printEvaluationSummary(ctx: CommandContext, evaluation: Evaluation): void {
   const rec = evaluation.recommendation;
   ctx.print(`Run ${evaluation.run.id} (${evaluation.run.status}): ${evaluation.samples.length} images scored against ${evaluation.reference.usablePhotos} reference photos.`);
-  const one = evaluation.reference.selfSimilaritySource === 'photos' ? 'as alike as your own photos are to each other' : 'as alike as two photos of one person usually are';
-  ctx.print(`Likeness: 1.00 = ${one} (similarity ${f2(evaluation.reference.selfSimilarity)}), 0 = a stranger of similar looks (${f2(evaluation.reference.strangerSimilarity)}).`);
+  const one = evaluation.reference.selfSimilaritySource === 'photos' ? 'as alike as a new photo of the subject (measured on your photos)' : 'as alike as two photos of one person usually are (one shot only)';
+  ctx.print(`Likeness: 1.00 = ${one} (similarity ${f2(evaluation.reference.selfSimilarity)}), 0 = a different person (${f2(evaluation.reference.strangerSimilarity)}); face model ${evaluation.faceModel.name ?? evaluation.faceModel.id}.`);
   ctx.print();
   const rows = sheetRows(evaluation).map((c) => {
     const mark = c.epoch === rec.epoch && (rec.strengthMeasured ? c.source !== 'training' && c.strength === rec.strength : c.source === 'training') ? '>' : ' ';
-    return [`${mark} ${rowLabel(c)}`, c.samples, c.withFace, c.noFace, c.copies, f2(c.meanLikeness), `${f2(c.effectiveLikeness)} ±${f2(c.standardError)}`];
+    return [`${mark} ${rowLabel(c)}`, c.samples, c.withFace, c.noFace, c.copies, f2(c.meanLikeness), `${f2(c.effectiveLikeness)} ±${f2(c.uncertainty ?? c.standardError)}`];
   });
   ctx.print(formatTable(['  images', 'samples', 'faces', 'no face', 'copies', 'likeness', 'effective'], rows));
   ctx.print();

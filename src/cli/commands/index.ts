@@ -8,6 +8,7 @@ import { engineInstallCommand } from './engine-install.js';
 import { errorsCommand } from './errors.js';
 import { evaluateCommand } from './evaluate.js';
 import { infotextCommand } from './infotext.js';
+import { scoreCommand } from './score.js';
 import { reportCommand } from './report.js';
 import { samplesCommand } from './samples.js';
 import { sweepCommand } from './sweep.js';
@@ -28,4 +29,4 @@ import { tagsCommand } from './tags.js';
 import { trainCommand } from './train.js';
 
 /** Every command, in the order `tack --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, runsCommand, samplesCommand, evaluateCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];
+export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, runsCommand, samplesCommand, evaluateCommand, scoreCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];

@@ -81,9 +81,10 @@ export const samplesSection = z
       .default(0.88)
       .describe('Face similarity to a single training photo above which a sample counts as a copy of that photo (memorisation).'),
     face_model: z
-      .enum(['human', 'onnx'])
-      .default('human')
-      .describe('Face embedding model: human (bundled with tack, offline) or onnx (an ArcFace-style model from onnx_model).'),
+      .enum(['faceres', 'faceres-deep', 'mobileface', 'onnx', 'human'])
+      .default('faceres')
+      .describe('Face recognition model: faceres (bundled, offline; "human" is its old name), faceres-deep or mobileface (downloaded once, SHA-256 checked), or onnx (an ArcFace-style model from onnx_model). See docs/evaluate.md for how each separates people.'),
+    face_model_url: z.string().default('').describe('Where faceres-deep and mobileface are downloaded from (a folder URL); empty = the model host @vladmandic/human uses.'),
     onnx_model: z.string().default('').describe('ArcFace-style ONNX face model (112x112 input): a file path, or an https:// URL downloaded once into the cache.'),
     onnx_model_sha256: z.string().default('').describe('Expected SHA-256 of the ONNX face model; a download that does not match is refused.'),
     backend: z.enum(['sd-scripts', 'a1111', 'comfyui']).default('sd-scripts').describe('Default generator for tack sweep.'),
