@@ -1,5 +1,6 @@
 /** The shape of a CLI command and the helpers commands use to read their options. */
 import { closest } from '../core/index.js';
+import type { JobReporter } from '../jobs/index.js';
 import { cliErrors } from './errors.js';
 import { progressBar, type Output, type ProgressBar } from './output.js';
 
@@ -35,6 +36,8 @@ export interface CommandContext {
   print(text?: string): void;
   /** Prints `value` as the command's JSON document. */
   printJson(value: unknown): void;
+  /** Set when the command runs as a job (`tack jobs work`): report progress and events there. */
+  readonly job?: JobReporter;
 }
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -56,14 +59,29 @@ export interface CommandSpec {
   readonly positionals?: readonly PositionalSpec[];
   /** The command prints a documented JSON document with --json. */
   readonly json?: boolean;
+  /** Internal plumbing (a job worker's entry): left out of help and docs/cli.md. */
+  readonly hidden?: boolean;
   /** Returns the exit code (0 when omitted). */
   run(ctx: CommandContext, input: CommandInput): Promise<number | void>;
 }
 
-export function createContext(base: { cwd: string; env: NodeJS.ProcessEnv; stdout: Output; stderr: Output; signal: AbortSignal; json: boolean }): CommandContext {
+export interface ContextBase {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: Output;
+  readonly stderr: Output;
+  readonly signal: AbortSignal;
+  readonly json: boolean;
+  readonly job?: JobReporter;
+  /** Replaces the progress bars on stderr (a job worker sends progress to the job store). */
+  readonly progress?: (label: string) => ProgressBar;
+}
+
+export function createContext(base: ContextBase): CommandContext {
+  const { progress, ...rest } = base;
   return {
-    ...base,
-    progress: (label) => progressBar(base.stderr, label, { enabled: !base.json || base.stderr.isTTY }),
+    ...rest,
+    progress: progress ?? ((label) => progressBar(base.stderr, label, { enabled: !base.json || base.stderr.isTTY })),
     print: (text = '') => base.stdout.write(`${text}\n`),
     printJson: (value) => base.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
   };
