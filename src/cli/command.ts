@@ -21,7 +21,8 @@ export interface PositionalSpec {
   readonly description?: string;
 }
 
-export interface CommandContext {
+/** What a command runs in: where, with which environment and outputs, and its stop signal. */
+export interface ContextBase {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly stdout: Output;
@@ -30,14 +31,17 @@ export interface CommandContext {
   readonly signal: AbortSignal;
   /** --json was given: print one JSON document on stdout and nothing else there. */
   readonly json: boolean;
+  /** Set when the command runs as a job (`tack jobs work`): report progress and events there. */
+  readonly job?: JobReporter;
+}
+
+export interface CommandContext extends ContextBase {
   /** A progress bar on stderr (silent with --json unless stderr is a terminal). */
   progress(label: string): ProgressBar;
   /** Prints a line on stdout (text mode). */
   print(text?: string): void;
   /** Prints `value` as the command's JSON document. */
   printJson(value: unknown): void;
-  /** Set when the command runs as a job (`tack jobs work`): report progress and events there. */
-  readonly job?: JobReporter;
 }
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -65,19 +69,8 @@ export interface CommandSpec {
   run(ctx: CommandContext, input: CommandInput): Promise<number | void>;
 }
 
-export interface ContextBase {
-  readonly cwd: string;
-  readonly env: NodeJS.ProcessEnv;
-  readonly stdout: Output;
-  readonly stderr: Output;
-  readonly signal: AbortSignal;
-  readonly json: boolean;
-  readonly job?: JobReporter;
-  /** Replaces the progress bars on stderr (a job worker sends progress to the job store). */
-  readonly progress?: (label: string) => ProgressBar;
-}
-
-export function createContext(base: ContextBase): CommandContext {
+/** `progress` replaces the bars on stderr (a job worker sends progress to the job store). */
+export function createContext(base: ContextBase & { readonly progress?: (label: string) => ProgressBar }): CommandContext {
   const { progress, ...rest } = base;
   return {
     ...rest,
