@@ -66,7 +66,7 @@ const KINDS = {
   },
   likeness: {
     inputs: z.strictObject({ run: runId }),
-    argv: (project: string, i: { run: string }) => ['evaluate', project, ...flag('run', i.run), '--follow', '--no-infotext'],
+    argv: (project: string, i: { run: string }) => ['evaluate', project, ...flag('run', i.run), '--follow'],
   },
   report: {
     inputs: z.strictObject({ run: runId.optional(), reevaluate: z.boolean().optional() }),
