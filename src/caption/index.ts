@@ -37,3 +37,4 @@ export { resolveTaggerFiles, loadTagger, runTagger, type Tagger, type TaggerFile
 export { buildSentencePrompt, cleanSentence, LOCAL_SENTENCE_MODELS } from './sentence.js';
 export { captionStorePaths } from './store.js';
 export { setProjectCaption, type SetCaptionResult } from './set-caption.js';
+export { readCachedTaggerLabels } from './cached-labels.js';

@@ -1,0 +1,255 @@
+/**
+ * The documents the pages read: the same JSON the CLI prints with --json (docs/json.md and the
+ * pages it links to). Only the fields the pages use are typed here.
+ */
+export type Size = readonly [number, number];
+
+export interface Finding {
+  readonly code: string;
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly subject?: string;
+  readonly message: string;
+  readonly fix?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export interface ErrorDoc {
+  readonly code: string;
+  readonly category?: string;
+  readonly message: string;
+  readonly hint: string;
+}
+
+export interface JobProgress {
+  readonly label: string;
+  readonly done: number;
+  readonly total: number;
+  readonly unit?: string;
+  readonly item?: string;
+  readonly etaSec?: number | null;
+  readonly epoch?: number;
+  readonly totalEpochs?: number;
+  readonly loss?: number | null;
+  readonly itPerSec?: number | null;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface Job {
+  readonly id: number;
+  readonly kind: string;
+  readonly project: string | null;
+  readonly machine: string;
+  readonly resource: 'gpu' | 'cpu';
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly title: string;
+  readonly origin: string;
+  readonly status: JobStatus;
+  readonly statusReason?: string;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly endedAt: string | null;
+  readonly progress: JobProgress | null;
+  readonly result?: unknown;
+  readonly error: ErrorDoc | null;
+  readonly runId: string | null;
+}
+
+export interface JobEvent {
+  readonly seq: number;
+  readonly jobId: number;
+  readonly at: string;
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface ProjectSummary {
+  readonly id: string;
+  readonly dir: string;
+  readonly name: string;
+  readonly token?: string;
+  readonly class?: string;
+  readonly captioner?: string;
+  readonly preset?: string;
+  readonly baseModel?: string;
+  readonly photos?: number;
+  readonly runs?: number;
+  readonly lastRun?: { readonly id: string; readonly status: string; readonly createdAt: string } | null;
+  readonly activeJobs: ReadonlyArray<{ readonly id: number; readonly kind: string; readonly status: JobStatus; readonly progress: JobProgress | null; readonly runId: string | null }>;
+  readonly error: ErrorDoc | null;
+}
+
+export interface BucketAssignment {
+  readonly bucket: Size;
+  readonly resized: Size;
+  readonly cropped: Size;
+  readonly cropOffset: Size;
+  readonly cropFraction: number;
+  readonly upscaled: boolean;
+  readonly scale: number;
+}
+
+export interface PhotoReport {
+  readonly file: string;
+  readonly verdict: 'ok' | 'check' | 'unusable';
+  readonly harm: number;
+  readonly findings: readonly Finding[];
+  readonly format?: string;
+  readonly size?: Size;
+  readonly bucket?: BucketAssignment;
+  readonly stats?: { readonly sharpness: number; readonly meanLuma: number };
+}
+
+export interface DoctorDoc {
+  readonly kind: 'doctor';
+  readonly verdict: 'ready' | 'usable' | 'blocked';
+  readonly summary: string;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly photos: readonly PhotoReport[];
+  readonly duplicates: ReadonlyArray<{ readonly kind: 'exact' | 'near'; readonly files: readonly string[]; readonly keep: string }>;
+  readonly findings: readonly Finding[];
+}
+
+export interface PhotoItem {
+  readonly file: string;
+  readonly sha256: string;
+  readonly sizeBytes: number;
+  readonly format: string | null;
+  readonly width: number | null;
+  readonly height: number | null;
+}
+
+export interface PhotosDoc {
+  readonly kind: 'photos';
+  readonly photos: readonly PhotoItem[];
+  readonly doctor: DoctorDoc | null;
+  readonly doctorFresh: boolean;
+  readonly doctorJob: Job | null;
+}
+
+export interface CaptionItem {
+  readonly photo: string;
+  readonly sha256: string;
+  readonly caption: string;
+  readonly text: string | null;
+  readonly training: { readonly text: string; readonly changes: readonly string[] };
+  readonly findings: readonly Finding[];
+}
+
+export interface CaptionsDoc {
+  readonly kind: 'captions';
+  readonly token: string;
+  readonly class: string;
+  readonly captioner: 'wd14' | 'sentence' | 'none';
+  readonly captions: readonly CaptionItem[];
+}
+
+export interface TagsDoc {
+  readonly kind: 'tags';
+  readonly captions: number;
+  readonly photosWithoutCaption: readonly string[];
+  readonly tags: ReadonlyArray<{ readonly tag: string; readonly count: number; readonly share: number }>;
+}
+
+export interface PlanDoc {
+  readonly kind: 'plan';
+  readonly settings: Readonly<Record<string, number>>;
+  readonly folder?: string;
+  readonly excludedPhotos?: number;
+  readonly recipe: {
+    readonly images: number;
+    readonly repeats: number;
+    readonly repeatsSource: string;
+    readonly imageRepeats: number;
+    readonly epochs: number;
+    readonly epochsSource: string;
+    readonly batchSize: number;
+    readonly stepsPerEpoch: number;
+    readonly totalSteps: number;
+    readonly alternatives: ReadonlyArray<{ readonly repeats: number; readonly epochs: number; readonly totalSteps: number }>;
+  };
+  readonly engine?: {
+    readonly buckets: ReadonlyArray<{ readonly bucket: Size; readonly images: number; readonly items: number; readonly batches: number }>;
+    readonly trainImagesWithRepeats: number;
+    readonly stepsPerEpoch: number;
+    readonly maxTrainSteps: number;
+    readonly epochs: number;
+  };
+  readonly engineLowerBound: number;
+  readonly findings: readonly Finding[];
+  readonly explanation: readonly string[];
+}
+
+export interface RunOutcome {
+  readonly kind: 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+  readonly reason?: string;
+  readonly message: string;
+  readonly hint?: string;
+  readonly lastLines?: readonly string[];
+}
+
+export interface RunJson {
+  readonly id: string;
+  readonly dir: string;
+  readonly status: string;
+  readonly createdAt: string;
+  readonly preset: string;
+  readonly plan: { readonly totalSteps: number; readonly epochs: number; readonly images: number; readonly repeats: number; readonly batchSize: number };
+  readonly progress: { readonly step: number; readonly totalSteps: number; readonly epoch: number; readonly totalEpochs: number; readonly loss: number | null; readonly itPerSec: number | null; readonly phase: string } | null;
+  readonly outcome: RunOutcome | null;
+  readonly durationMs: number | null;
+  readonly finalLoss: number | null;
+  readonly checkpoints: ReadonlyArray<{ readonly epoch: number; readonly final: boolean; readonly file: string; readonly sizeBytes: number }>;
+  readonly samples: ReadonlyArray<{ readonly epoch: number; readonly promptIndex: number; readonly seed: number | null; readonly file: string }>;
+}
+
+export interface CellStats {
+  readonly epoch: number;
+  readonly strength: number;
+  readonly source: string;
+  readonly samples: number;
+  readonly withFace: number;
+  readonly noFace: number;
+  readonly copies: number;
+  readonly meanLikeness?: number;
+  readonly effectiveLikeness: number;
+  readonly standardError: number;
+}
+
+export interface SampleScore {
+  readonly epoch: number;
+  readonly strength: number;
+  readonly promptIndex: number;
+  readonly file: string;
+  readonly source: string;
+  readonly status: 'face' | 'no-face';
+  readonly likeness?: number;
+  readonly nearestPhoto?: { readonly file: string; readonly similarity: number };
+  readonly copy?: { readonly photo: string; readonly reason: string };
+}
+
+export interface Recommendation {
+  readonly kind: string;
+  readonly epoch?: number;
+  readonly strength?: number;
+  readonly checkpoint?: string;
+  readonly effectiveLikeness?: number;
+  readonly summary: string;
+  readonly reasons: readonly string[];
+  readonly advice: readonly string[];
+}
+
+export interface Evaluation {
+  readonly run: { readonly id: string; readonly status: string };
+  readonly reference: { readonly usablePhotos: number; readonly selfSimilarity: number; readonly strangerSimilarity: number };
+  readonly samples: readonly SampleScore[];
+  readonly cells: readonly CellStats[];
+  readonly recommendation: Recommendation;
+  readonly findings: readonly Finding[];
+}
+
+export interface LiveLikeness {
+  readonly run: string;
+  readonly epochs: ReadonlyArray<CellStats & { readonly scoredAt: string; readonly scores: readonly SampleScore[] }>;
+  readonly runStatus: string;
+}
