@@ -3,7 +3,7 @@ import { sleep } from '../../core/index.js';
 import { spawnDetached } from '../../io/index.js';
 import { DEFAULT_STUDIO_PORT, startStudio, type RunDocument } from '../../studio/index.js';
 import { numberOption, stringOption, type CommandSpec } from '../command.js';
-import { checkJobInputs } from '../job-commands.js';
+import { checkJobInputs, withJsonFlag } from '../job-commands.js';
 import { workerLauncher } from '../jobs-runtime.js';
 import { memoryOutput } from '../output.js';
 import { TACK_VERSION } from '../version.js';
@@ -34,7 +34,7 @@ token in the printed link (then a cookie). Examples:
     // The studio's documents are the CLI's: each is the command itself, run here with --json.
     const runDocument: RunDocument = async (argv, options = {}) => {
       const stdout = memoryOutput();
-      const exitCode = await runCli([...argv, '--json'], { cwd: ctx.cwd, env: ctx.env, stdout, stderr: memoryOutput(), signal: options.signal ?? new AbortController().signal });
+      const exitCode = await runCli(withJsonFlag(argv), { cwd: ctx.cwd, env: ctx.env, stdout, stderr: memoryOutput(), signal: options.signal ?? new AbortController().signal });
       const text = stdout.text().trim();
       return { exitCode, document: text ? (JSON.parse(text) as unknown) : null };
     };

@@ -24,6 +24,14 @@ function streamFile(c: Context, file: string, type: string, cache: string): Resp
   return c.body(Readable.toWeb(createReadStream(file)) as ReadableStream, 200, { 'content-type': type, 'cache-control': cache });
 }
 
+/**
+ * Where a drop is staged until the import job has copied it: tack's data folder, outside the
+ * project (tack add refuses folders inside the project it adds to).
+ */
+function stagingDir(deps: StudioDeps, pid: string, batch: string): string {
+  return path.join(deps.dataDir, 'studio-uploads', pid, batch);
+}
+
 async function findPhoto(deps: StudioDeps, pid: string, name: string): Promise<{ photo: PhotoRecord; file: string }> {
   const { paths } = await projectOf(deps, pid);
   const photo = (await listPhotos(paths)).find((p) => p.file === name);
@@ -77,13 +85,13 @@ export function photoRoutes(deps: StudioDeps): Hono {
     return streamFile(c, await deps.thumbs.get(file, photo.sha256, PREVIEW_SIDE_PX), 'image/jpeg', 'no-cache');
   });
 
-  // Drops: one request per file, streamed into .tack/uploads/<batch>/ under its own name.
+  // Drops: one request per file, streamed into a staging folder under its own name.
   app.post('/:pid/uploads/:batch', async (c) => {
-    const { paths } = await projectOf(deps, c.req.param('pid'));
+    const { entry } = await projectOf(deps, c.req.param('pid'));
     const batch = c.req.param('batch');
     if (!/^[0-9a-f]{16}$/.test(batch)) throw studioErrors.create('STUDIO_BAD_REQUEST', 'The upload batch id is not valid.', 'Drop the files again.');
     const relative = stagedPath(c.req.query('path') ?? '');
-    const target = path.join(paths.stateDir, 'uploads', batch, relative);
+    const target = path.join(stagingDir(deps, entry.id, batch), relative);
     const sizeBytes = await receiveUpload(c.req.raw.body, target, 'photo', path.basename(relative));
     return c.json({ kind: 'upload', batch, path: relative.split(path.sep).join('/'), sizeBytes }, 201);
   });
@@ -95,8 +103,8 @@ export function photoRoutes(deps: StudioDeps): Hono {
 
   // The dropped files are imported like `tack add <folder>`; the staging folder goes afterwards.
   app.post('/:pid/uploads/:batch/import', async (c) => {
-    const { entry, paths } = await projectOf(deps, c.req.param('pid'));
-    const staging = path.join(paths.stateDir, 'uploads', c.req.param('batch'));
+    const { entry } = await projectOf(deps, c.req.param('pid'));
+    const staging = stagingDir(deps, entry.id, c.req.param('batch'));
     if (!/^[0-9a-f]{16}$/.test(c.req.param('batch')) || !(await fsp.stat(staging).catch(() => undefined))) {
       throw studioErrors.create('STUDIO_NOT_FOUND', 'No files were received in this upload.', 'Drop the files again.');
     }
