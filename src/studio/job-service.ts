@@ -17,6 +17,8 @@ export interface JobServiceOptions {
 
 export class JobService {
   private timer: NodeJS.Timeout | undefined;
+  /** Projects whose photos changed while their doctor was running. */
+  private readonly doctorAgain = new Set<string>();
 
   constructor(
     private readonly store: JobStore,
@@ -56,18 +58,27 @@ export class JobService {
 
   /** Called with each batch of new job events (the event hub). */
   onEvents(events: readonly JobEvent[]): void {
-    const ended = events.filter((e) => e.type === 'state' && e.data.state === 'succeeded');
-    for (const e of ended) {
+    for (const e of events.filter((x) => x.type === 'state' && FINAL_STATUSES.has(x.data.state as never))) {
       const job = this.store.get(e.jobId);
+      if (!job?.project) continue;
       // New photos or captions: the doctor's badges are checked again.
-      if (job?.project && (job.kind === 'import' || job.kind === 'caption')) this.refreshDoctor(job.project);
+      if ((job.kind === 'import' || job.kind === 'caption') && e.data.state === 'succeeded') this.refreshDoctor(job.project);
+      if (job.kind === 'doctor' && this.doctorAgain.delete(job.project)) this.refreshDoctor(job.project);
     }
     if (events.some((e) => e.type === 'run' || (e.type === 'state' && FINAL_STATUSES.has(e.data.state as never)))) this.tick();
   }
 
-  /** Queues a doctor run for the project unless one is already waiting. */
+  /**
+   * Checks the project's photos again: a doctor run is queued, unless one is waiting already;
+   * while one runs, the next is queued when it ends (two at once would do the same work twice).
+   */
   refreshDoctor(project: string): void {
-    if (this.store.list({ project, kinds: ['doctor'], states: ['queued'] }).length > 0) return;
+    const active = this.store.list({ project, kinds: ['doctor'], states: ['queued', 'running'] });
+    if (active.some((j) => j.state === 'queued')) return;
+    if (active.length > 0) {
+      this.doctorAgain.add(project);
+      return;
+    }
     this.store.insert({ kind: 'doctor', project, title: 'check the photos', origin: 'studio' });
     this.dispatch();
   }
@@ -88,7 +99,9 @@ export class JobService {
     if (trains.length === 0) return;
     const followers = this.store.list({ kinds: ['likeness'], limit: 200 });
     for (const train of trains) {
-      if (followers.some((f) => f.id > train.id && f.project === train.project && f.inputs.run === train.runId)) continue;
+      const same = followers.filter((f) => f.project === train.project && f.inputs.run === train.runId);
+      // One follower at a time per run; a resumed run gets a new one once the old one is done.
+      if (same.some((f) => f.id > train.id || f.state === 'queued' || f.state === 'running')) continue;
       this.store.insert({ kind: 'likeness', project: train.project, inputs: { run: train.runId }, title: `likeness of run ${train.runId}`, origin: 'studio' });
     }
   }

@@ -40,20 +40,24 @@ export function LineChart(props: LineChartProps) {
   if (all.length === 0) return <div class="chart empty" data-test={props.test}>No points yet.</div>;
   let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
   if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
-  let y0 = props.yMin ?? Math.min(...all.map((p) => p[1]), props.guide?.y ?? Infinity);
-  let y1 = props.yMax ?? Math.max(...all.map((p) => p[1]), props.guide?.y ?? -Infinity);
+  // yMin/yMax widen the range (likeness from 0 up), never cut points off.
+  let y0 = Math.min(...all.map((p) => p[1]), props.guide?.y ?? Infinity, props.yMin ?? Infinity);
+  let y1 = Math.max(...all.map((p) => p[1]), props.guide?.y ?? -Infinity, props.yMax ?? -Infinity);
   if (y0 === y1) [y0, y1] = [y0 - 0.5, y1 + 0.5];
   const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right);
   const sy = (y: number) => H - PAD.bottom - ((y - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom);
   const xt = niceTicks(x0, x1, 6, Boolean(props.integerX));
   const yt = niceTicks(y0, y1, 4, false);
+  // Enough decimals to tell neighbouring ticks apart (a loss moves in the third decimal).
+  const step = yt.length > 1 ? Math.abs((yt[1] as number) - (yt[0] as number)) : 1;
+  const digits = Math.min(6, Math.max(0, -Math.floor(Math.log10(step))));
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.yLabel} by ${props.xLabel}`} data-test={props.test}>
       {yt.map((y) => (
         <g key={`y${y}`}>
           <line class="grid" x1={PAD.left} x2={W - PAD.right} y1={sy(y)} y2={sy(y)} />
           <text class="tick" x={PAD.left - 6} y={sy(y) + 4} text-anchor="end">
-            {Math.abs(y) < 10 ? y.toFixed(2) : y.toFixed(0)}
+            {y.toFixed(digits)}
           </text>
         </g>
       ))}

@@ -2,7 +2,7 @@
  * Photos: the grid, worst first, each photo with the doctor's badges; drop photos or folders
  * anywhere on the page (or pick them) to import them like `tack add`; remove with undo.
  */
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import { get, path, post } from '../api.js';
 import { useLive } from '../events.js';
 import type { DoctorDoc, Job, PhotoItem, PhotoReport, PhotosDoc } from '../types.js';
@@ -61,7 +61,19 @@ export function PhotosPage({ pid }: { pid: string }) {
   const [undo, setUndo] = useState<number>(0);
   const [actionError, setActionError] = useState<unknown>(undefined);
   const [dragging, setDragging] = useState(false);
-  const list = useMemo(() => (data ? rows(data) : []), [data]);
+  // While photos are selected the grid keeps its order, so a report that arrives meanwhile
+  // cannot move a photo away from under the pointer.
+  const order = useRef<string[]>([]);
+  const list = useMemo(() => {
+    if (!data) return [];
+    const sorted = rows(data);
+    if (selected.size === 0 || order.current.length === 0) {
+      order.current = sorted.map((r) => r.photo.file);
+      return sorted;
+    }
+    const rank = new Map(order.current.map((f, i) => [f, i]));
+    return [...sorted].sort((a, b) => (rank.get(a.photo.file) ?? Infinity) - (rank.get(b.photo.file) ?? Infinity));
+  }, [data, selected.size > 0]);
 
   const send = async (files: PickedFile[]) => {
     if (files.length === 0) return;

@@ -100,7 +100,9 @@ function LiveRun({ pid, run, train, likenessJob }: { pid: string; run: RunJson; 
         <div>
           <h4>Likeness per epoch</h4>
           <LineChart series={[{ name: 'likeness', points: likenessPoints, tone: 'likeness', markers: true }]} xLabel="epoch" yLabel="likeness" yMin={0} integerX test="likeness-chart" />
-          {likenessJob && (likenessJob.status === 'running' || likenessJob.status === 'queued') ? <p class="muted small">Scoring each epoch's samples as they arrive...</p> : null}
+          {likenessJob && (likenessJob.status === 'running' || likenessJob.status === 'queued') ? (
+            <p class="muted small">{running ? 'Scoring each epoch\'s samples as they arrive...' : 'Scoring the last samples and evaluating the run...'}</p>
+          ) : null}
           {likenessJob?.status === 'failed' && likenessJob.error ? (
             <p class="warn small" data-test="likeness-error">
               Likeness could not be scored: {likenessJob.error.message} {likenessJob.error.hint}
