@@ -1,11 +1,8 @@
-import path from 'node:path';
-import { sleep } from '../../core/index.js';
-import { spawnDetached } from '../../io/index.js';
-import { DEFAULT_STUDIO_PORT, startStudio, type RunDocument } from '../../studio/index.js';
-import { numberOption, stringOption, type CommandSpec } from '../command.js';
-import { checkJobInputs, withJsonFlag } from '../job-commands.js';
-import { workerLauncher } from '../jobs-runtime.js';
-import { memoryOutput } from '../output.js';
+import { DEFAULT_STUDIO_PORT } from '../../studio/index.js';
+import { cliErrors } from '../errors.js';
+import type { CommandSpec } from '../command.js';
+import { parseStudioArgs, serveStudio } from '../studio-boot.js';
+import { studioRuntime } from '../studio-runtime.js';
 import { TACK_VERSION } from '../version.js';
 
 export const studioCommand: CommandSpec = {
@@ -27,38 +24,9 @@ token in the printed link (then a cookie). Examples:
     'no-open': { type: 'boolean', description: 'Print the link but do not open a browser.' },
   },
   async run(ctx, { values, positionals }) {
-    const { runCli } = await import('../main.js');
-    const roots = (positionals.length ? positionals : ['.']).map((p) => path.resolve(ctx.cwd, p));
-    const port = numberOption(values, 'port', { integer: true, min: 0, max: 65535 }) ?? DEFAULT_STUDIO_PORT;
-    const host = stringOption(values, 'host') ?? '127.0.0.1';
-    // The studio's documents are the CLI's: each is the command itself, run here with --json.
-    const runDocument: RunDocument = async (argv, options = {}) => {
-      const stdout = memoryOutput();
-      const exitCode = await runCli(withJsonFlag(argv), { cwd: ctx.cwd, env: ctx.env, stdout, stderr: memoryOutput(), signal: options.signal ?? new AbortController().signal });
-      const text = stdout.text().trim();
-      return { exitCode, document: text ? (JSON.parse(text) as unknown) : null };
-    };
-    const studio = await startStudio({
-      roots,
-      port,
-      host,
-      env: ctx.env,
-      runDocument,
-      launch: workerLauncher(ctx.env, ctx.cwd),
-      checkInputs: (spec) => void checkJobInputs(spec.kind, spec.project, spec.inputs),
-      version: TACK_VERSION,
-    });
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
-      ctx.stderr.write(`warning: the studio listens on ${host}: other machines that can reach this address can use it (with the token). Use it only on a network you trust.\n`);
-    }
-    ctx.print(`tack studio ${TACK_VERSION}: ${studio.url}`);
-    ctx.print(`Projects from ${roots.join(', ')}. Jobs keep running when you close this; Ctrl-C stops the studio.`);
-    if (!values['no-open']) {
-      const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-      spawnDetached(opener, [studio.url]);
-    }
-    while (!ctx.signal.aborted) await sleep(3_600_000, ctx.signal);
-    await studio.close();
-    ctx.stderr.write('tack studio stopped (running jobs go on: tack jobs).\n');
+    const argv = [...positionals, ...(values.port !== undefined ? ['--port', String(values.port)] : []), ...(values.host !== undefined ? ['--host', String(values.host)] : []), ...(values['no-open'] ? ['--no-open'] : [])];
+    const args = parseStudioArgs(argv, ctx.cwd);
+    if (!args) throw cliErrors.create('CLI_BAD_OPTION', `--port must be a whole number from 0 to 65535; got "${String(values.port)}".`, `Example: tack studio --port ${DEFAULT_STUDIO_PORT}`, { details: { option: 'port' } });
+    await serveStudio(args, studioRuntime(ctx.env, ctx.cwd), TACK_VERSION, { print: (t) => ctx.print(t), warn: (t) => ctx.stderr.write(`${t}\n`) }, ctx.signal);
   },
 };
