@@ -1,17 +1,15 @@
 /**
  * The documents the pages read: the same JSON the CLI prints with --json (docs/json.md and the
- * pages it links to). Only the fields the pages use are typed here.
+ * pages it links to). Types the library declares are imported from it (type-only: nothing of
+ * the library is bundled into the page); the rest types only the fields the pages use.
  */
-export type Size = readonly [number, number];
+import type { Finding } from '../../core/index.js';
+import type { BucketAssignment } from '../../dataset/index.js';
+import type { CellStats, Recommendation, SampleScore } from '../../evaluate/index.js';
+import type { JobEvent, JobProgress, JobStatus } from '../../jobs/index.js';
 
-export interface Finding {
-  readonly code: string;
-  readonly severity: 'error' | 'warning' | 'info';
-  readonly subject?: string;
-  readonly message: string;
-  readonly fix?: string;
-  readonly data?: Readonly<Record<string, unknown>>;
-}
+export type { BucketAssignment, CellStats, Finding, JobEvent, JobProgress, JobStatus, Recommendation, SampleScore };
+export type Size = readonly [number, number];
 
 export interface ErrorDoc {
   readonly code: string;
@@ -19,21 +17,6 @@ export interface ErrorDoc {
   readonly message: string;
   readonly hint: string;
 }
-
-export interface JobProgress {
-  readonly label: string;
-  readonly done: number;
-  readonly total: number;
-  readonly unit?: string;
-  readonly item?: string;
-  readonly etaSec?: number | null;
-  readonly epoch?: number;
-  readonly totalEpochs?: number;
-  readonly loss?: number | null;
-  readonly itPerSec?: number | null;
-}
-
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface Job {
   readonly id: number;
@@ -55,14 +38,6 @@ export interface Job {
   readonly runId: string | null;
 }
 
-export interface JobEvent {
-  readonly seq: number;
-  readonly jobId: number;
-  readonly at: string;
-  readonly type: string;
-  readonly data: Readonly<Record<string, unknown>>;
-}
-
 export interface ProjectSummary {
   readonly id: string;
   readonly dir: string;
@@ -77,16 +52,6 @@ export interface ProjectSummary {
   readonly lastRun?: { readonly id: string; readonly status: string; readonly createdAt: string } | null;
   readonly activeJobs: ReadonlyArray<{ readonly id: number; readonly kind: string; readonly status: JobStatus; readonly progress: JobProgress | null; readonly runId: string | null }>;
   readonly error: ErrorDoc | null;
-}
-
-export interface BucketAssignment {
-  readonly bucket: Size;
-  readonly resized: Size;
-  readonly cropped: Size;
-  readonly cropOffset: Size;
-  readonly cropFraction: number;
-  readonly upscaled: boolean;
-  readonly scale: number;
 }
 
 export interface PhotoReport {
@@ -201,42 +166,6 @@ export interface RunJson {
   readonly finalLoss: number | null;
   readonly checkpoints: ReadonlyArray<{ readonly epoch: number; readonly final: boolean; readonly file: string; readonly sizeBytes: number }>;
   readonly samples: ReadonlyArray<{ readonly epoch: number; readonly promptIndex: number; readonly seed: number | null; readonly file: string }>;
-}
-
-export interface CellStats {
-  readonly epoch: number;
-  readonly strength: number;
-  readonly source: string;
-  readonly samples: number;
-  readonly withFace: number;
-  readonly noFace: number;
-  readonly copies: number;
-  readonly meanLikeness?: number;
-  readonly effectiveLikeness: number;
-  readonly standardError: number;
-}
-
-export interface SampleScore {
-  readonly epoch: number;
-  readonly strength: number;
-  readonly promptIndex: number;
-  readonly file: string;
-  readonly source: string;
-  readonly status: 'face' | 'no-face';
-  readonly likeness?: number;
-  readonly nearestPhoto?: { readonly file: string; readonly similarity: number };
-  readonly copy?: { readonly photo: string; readonly reason: string };
-}
-
-export interface Recommendation {
-  readonly kind: string;
-  readonly epoch?: number;
-  readonly strength?: number;
-  readonly checkpoint?: string;
-  readonly effectiveLikeness?: number;
-  readonly summary: string;
-  readonly reasons: readonly string[];
-  readonly advice: readonly string[];
 }
 
 export interface Evaluation {
