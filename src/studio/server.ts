@@ -48,7 +48,7 @@ export interface RunningStudio {
   readonly baseUrl: string;
   /** The address to open once: the base URL with ?token=. */
   readonly url: string;
-  /** The API, once loaded (it starts loading when the server listens). */
+  /** The API, once loaded (it loads in the background just after the server answers first). */
   readonly api: Promise<StudioApi>;
   close(): Promise<void>;
 }
@@ -77,7 +77,11 @@ export async function startStudio(options: StudioOptions): Promise<RunningStudio
       const { createStudioApi } = await import('./api.js');
       return createStudioApi(options.roots, webDir, runtime);
     })());
-  const shell = buildShellApp({ token, port: () => port, extraHosts: hostNames(host), webDir, api: async () => (await loadApi()).fetch });
+  // Loading the API evaluates most of tack's modules in one go, which holds the event loop for a
+  // moment: it starts just after the first page is answered (or shortly after listening), so
+  // the first byte does not wait for it.
+  const kick = () => void setTimeout(() => void loadApi().catch(() => undefined), 20);
+  const shell = buildShellApp({ token, port: () => port, extraHosts: hostNames(host), webDir, api: async () => (await loadApi()).fetch, afterPage: () => api ?? kick() });
   const server = createAdaptorServer({ fetch: shell.fetch });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -89,9 +93,7 @@ export async function startStudio(options: StudioOptions): Promise<RunningStudio
   });
   const address = server.address();
   if (address && typeof address === 'object') port = address.port;
-  const ready = loadApi();
-  // A failure to load shows on the first API call; do not crash the process meanwhile.
-  ready.catch(() => undefined);
+  setTimeout(() => void loadApi().catch(() => undefined), 300).unref();
   const shown = LOOPBACK.has(host) || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const baseUrl = `http://${shown}:${port}/`;
   return {
@@ -99,14 +101,16 @@ export async function startStudio(options: StudioOptions): Promise<RunningStudio
     token,
     baseUrl,
     url: `${baseUrl}?token=${token}`,
-    api: ready,
+    get api() {
+      return loadApi();
+    },
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Open event streams would keep the server waiting for good.
         (server as import('node:http').Server).closeAllConnections?.();
       });
-      (await ready.catch(() => undefined))?.close();
+      if (api) (await api.catch(() => undefined))?.close();
     },
   };
 }

@@ -23,6 +23,8 @@ export interface ShellOptions extends SecurityOptions {
   readonly webDir: string;
   /** The API (loaded once, in the background). */
   readonly api: () => Promise<ApiHandler>;
+  /** Called after a page file is answered: a good moment to start loading the API. */
+  readonly afterPage?: () => void;
 }
 
 export function buildShellApp(options: ShellOptions): Hono {
@@ -41,6 +43,7 @@ export function buildShellApp(options: ShellOptions): Hono {
         body = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
       }
       cache.set(file, body);
+      options.afterPage?.();
       return c.body(body, 200, { 'content-type': type, 'cache-control': 'no-cache' });
     });
   }

@@ -80,10 +80,12 @@ export function jobRoutes(deps: StudioDeps): Hono {
             await stream.writeSSE({ event: 'studio', data: JSON.stringify({ type: item.type, ...item.data }) });
           }
         }
+        let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, 15_000);
+          timer = setTimeout(resolve, 15_000);
         });
+        clearTimeout(timer);
         wake = undefined;
         if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
       }

@@ -135,6 +135,10 @@ export function SettingsForm({ pid, doc, presets, onSaved }: { pid: string; doc:
     }, 250) as unknown as number;
   }, [patch]);
   const errors = findings.filter((f) => f.severity === 'error');
+  // Errors about a field show under it; the others (a whole section, the TOML) below the form.
+  const fieldKeys = new Set(
+    SECTIONS.flatMap(([section]) => Object.keys((section ? doc.schema.properties?.[section]?.properties : doc.schema.properties) ?? {}).map((k) => (section ? `${section}.${k}` : k))),
+  );
   const save = async () => {
     setError(undefined);
     try {
@@ -176,7 +180,7 @@ export function SettingsForm({ pid, doc, presets, onSaved }: { pid: string; doc:
         </button>
         <span class="muted">{saved ? 'Saved.' : Object.keys(patch).length ? `${Object.keys(patch).length} change(s) not saved` : ''}</span>
       </div>
-      <Findings findings={errors.filter((f) => !f.subject || !f.subject.includes('.'))} />
+      <Findings findings={errors.filter((f) => !f.subject || !fieldKeys.has(f.subject))} />
       <ErrorBox error={error} />
     </div>
   );

@@ -111,7 +111,8 @@ export function LoraPage() {
   const [verify, setVerify] = useState<{ ok: boolean; checked: number; matched: number; findings: Finding[] } | undefined>(undefined);
   const [base, setBase] = useState('');
   const [rank, setRank] = useState('16');
-  const [job, setJob] = useState<Job | undefined>(undefined);
+  const [jobId, setJobId] = useState<number | undefined>(undefined);
+  const job = useLive(() => (jobId === undefined ? Promise.resolve(undefined) : get<{ job: Job }>(`/api/jobs/${jobId}`).then((r) => r.job)), (e) => e.kind === 'job' && e.event.jobId === jobId, [jobId]).data;
   const [progress, setProgress] = useState<string>('');
   const [error, setError] = useState<unknown>(undefined);
   const open = async (u: Upload) => {
@@ -199,7 +200,7 @@ export function LoraPage() {
             <label>
               new rank <input value={rank} inputMode="numeric" onInput={(e) => setRank((e.target as HTMLInputElement).value)} />
             </label>
-            <button onClick={() => post<{ job: Job }>(`/api/lora/${current.id}/resize`, { name: current.name, rank: Number(rank) }).then((r) => setJob(r.job), setError)}>Resize</button>
+            <button onClick={() => post<{ job: Job }>(`/api/lora/${current.id}/resize`, { name: current.name, rank: Number(rank) }).then((r) => setJobId(r.job.id), setError)}>Resize</button>
           </div>
           {job ? <JobLine job={job} /> : null}
         </Section>
