@@ -8,7 +8,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { jobErrors, type JobEnd, type JobError, type JobKind, type JobRecord, type JobReporter } from '../jobs/index.js';
+import { jobErrors, tackDataDir, type JobEnd, type JobError, type JobKind, type JobRecord, type JobReporter } from '../jobs/index.js';
 import { memoryOutput, type ProgressBar } from './output.js';
 
 const absolute = z.string().refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'an absolute path');
@@ -66,7 +66,7 @@ const KINDS = {
   },
   likeness: {
     inputs: z.strictObject({ run: runId }),
-    argv: (project: string, i: { run: string }) => ['evaluate', project, ...flag('run', i.run), '--follow', '--no-infotext'],
+    argv: (project: string, i: { run: string }) => ['evaluate', project, ...flag('run', i.run), '--follow'],
   },
   report: {
     inputs: z.strictObject({ run: runId.optional(), reevaluate: z.boolean().optional() }),
@@ -160,13 +160,19 @@ export interface RunCommandFn {
   (argv: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stdout: ReturnType<typeof memoryOutput>; stderr: { write(text: string): void; readonly isTTY: boolean; readonly columns: number }; signal: AbortSignal; job: JobReporter; progress: (label: string) => ProgressBar }): Promise<number>;
 }
 
+/** `argv` with --json added where options still count (before a "--" that ends them). */
+export function withJsonFlag(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  return end < 0 ? [...argv, '--json'] : [...argv.slice(0, end), '--json', ...argv.slice(end)];
+}
+
 /** Runs job `job` as its tack command in this process and says how it ended. */
 export async function executeJobCommand(job: JobRecord, reporter: JobReporter, runCommand: RunCommandFn, env: NodeJS.ProcessEnv): Promise<JobEnd> {
   const argv = jobArgv(job);
   const stdout = memoryOutput();
   const stderr = { write: (text: string) => void process.stderr.write(text), isTTY: false, columns: 120 };
   try {
-    const code = await runCommand([...argv, '--json'], { env, stdout, stderr, signal: reporter.signal, job: reporter, progress: jobProgress(reporter) });
+    const code = await runCommand(withJsonFlag(argv), { env, stdout, stderr, signal: reporter.signal, job: reporter, progress: jobProgress(reporter) });
     const text = stdout.text().trim();
     let document: unknown = null;
     try {
@@ -177,7 +183,7 @@ export async function executeJobCommand(job: JobRecord, reporter: JobReporter, r
     return jobEndFrom(job.kind, code, document);
   } finally {
     const staging = job.inputs.staging;
-    // Uploads are staged under the project's .tack/ by the studio; the import has copied them.
-    if (job.kind === 'import' && typeof staging === 'string' && job.project && staging.startsWith(path.join(job.project, '.tack') + path.sep)) await rm(staging, { recursive: true, force: true });
+    // The studio stages dropped files in tack's data folder; the import has copied them.
+    if (job.kind === 'import' && typeof staging === 'string' && staging.startsWith(path.join(tackDataDir(env), 'studio-uploads') + path.sep)) await rm(staging, { recursive: true, force: true });
   }
 }
