@@ -47,6 +47,12 @@ export function buildShellApp(options: ShellOptions): Hono {
       return c.body(body, 200, { 'content-type': type, 'cache-control': 'no-cache' });
     });
   }
+  // The API could not load (the job store, say): its error, as an {error} document.
+  app.onError((error, c) => {
+    const e = error as Error & { code?: string; category?: string; hint?: string; details?: Record<string, unknown> };
+    const status = e.category === 'environment' ? 503 : 500;
+    return c.json({ error: { code: e.code ?? 'CORE_INTERNAL', category: e.category ?? 'internal', message: e.message, hint: e.hint ?? 'See the terminal running tack studio.', details: e.details ?? {} } }, status);
+  });
   app.notFound((c) => c.json({ error: { code: 'STUDIO_NOT_FOUND', category: 'input', message: `No such page: ${c.req.method} ${c.req.path}.`, hint: 'Use the links the studio shows.', details: {} } }, 404));
   return app;
 }

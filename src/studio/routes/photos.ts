@@ -50,7 +50,10 @@ export function photoRoutes(deps: StudioDeps): Hono {
     const doctor = (lastGood?.result ?? null) as { photos?: Array<{ file: string }> } | null;
     const checked = new Set(doctor?.photos?.map((p) => p.file) ?? []);
     const fresh = doctor !== null && checked.size === photos.length && photos.every((p) => checked.has(p.file));
-    if (!fresh && photos.length > 0 && !(doctorJob && (doctorJob.state === 'queued' || doctorJob.state === 'running'))) deps.jobs.refreshDoctor(entry.dir);
+    const busy = doctorJob && (doctorJob.state === 'queued' || doctorJob.state === 'running');
+    // A check that just failed is not started again by every page load (its error is shown).
+    const justFailed = doctorJob && doctorJob.state !== 'succeeded' && Date.now() - Date.parse(doctorJob.endedAt ?? doctorJob.updatedAt) < 60_000;
+    if (!fresh && photos.length > 0 && !busy && !justFailed) deps.jobs.refreshDoctor(entry.dir);
     const current = deps.store.list({ project: entry.dir, kinds: ['doctor'], limit: 1 })[0];
     return c.json({
       kind: 'photos',

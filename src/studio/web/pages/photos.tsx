@@ -108,8 +108,10 @@ export function PhotosPage({ pid }: { pid: string }) {
     }
   };
   const recheck = () => post(`/api/projects/${pid}/jobs`, { kind: 'doctor' }).catch(setActionError);
-  const active = jobs.filter((j: Job) => (j.kind === 'import' || j.kind === 'doctor') && (j.status === 'running' || j.status === 'queued'));
   const lastImport = jobs.find((j) => j.kind === 'import');
+  const lastDoctor = jobs.find((j) => j.kind === 'doctor');
+  // Running imports and checks, and the newest of each when it failed (with its reason).
+  const active = jobs.filter((j: Job) => (j.kind === 'import' || j.kind === 'doctor') && (j.status === 'running' || j.status === 'queued' || ((j === lastImport || j === lastDoctor) && (j.status === 'failed' || j.status === 'interrupted'))));
   const imported = lastImport?.status === 'succeeded' ? (lastImport.result as { added?: unknown[]; skipped?: unknown[]; failed?: Array<{ source: string; message: string }> } | undefined) : undefined;
 
   return (
