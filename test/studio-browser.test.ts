@@ -77,7 +77,9 @@ test('a project from photos to a recommended LoRA, in the browser', async (t) =>
     await shot(page, '02-photos');
 
     // One photo: findings and the trainer's bucket crop over it.
-    await page.click('[data-test=photo-card]:has-text("ana-panorama-10.jpg") a.thumb');
+    // A photo the trainer crops, so the cut strips show.
+    const cropped = page.locator('[data-test=photo-card]', { has: page.locator('.badge', { hasText: /^crop \d+%$/ }) }).first();
+    await ((await cropped.count()) ? cropped : page.locator('[data-test=photo-card]:has-text("ana-panorama-10.jpg")')).locator('a.thumb').click();
     await page.waitForSelector('[data-test=crop-overlay]');
     assert.ok((await page.textContent('[data-test=photo-detail]'))?.includes('cut'));
     await shot(page, '03-photo');

@@ -33,7 +33,7 @@ function niceTicks(min: number, max: number, count: number, integer: boolean): n
 
 const W = 640;
 const H = 220;
-const PAD = { left: 48, right: 12, top: 12, bottom: 34 };
+const PAD = { left: 52, right: 12, top: 24, bottom: 34 };
 
 export function LineChart(props: LineChartProps) {
   const all = props.series.flatMap((s) => s.points);
@@ -69,7 +69,7 @@ export function LineChart(props: LineChartProps) {
       <text class="axis" x={(W + PAD.left) / 2} y={H - 4} text-anchor="middle">
         {props.xLabel}
       </text>
-      <text class="axis" x={12} y={PAD.top + 8}>
+      <text class="axis" x={8} y={14}>
         {props.yLabel}
       </text>
       {props.guide ? (
