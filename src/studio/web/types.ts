@@ -7,6 +7,7 @@ import type { Finding } from '../../core/index.js';
 import type { BucketAssignment } from '../../dataset/index.js';
 import type { CellStats, Recommendation, SampleScore } from '../../evaluate/index.js';
 import type { JobEvent, JobProgress, JobStatus } from '../../jobs/index.js';
+import type { ProjectPlan } from '../../plan/index.js';
 
 export type { BucketAssignment, CellStats, Finding, JobEvent, JobProgress, JobStatus, Recommendation, SampleScore };
 export type Size = readonly [number, number];
@@ -116,34 +117,13 @@ export interface TagsDoc {
   readonly tags: ReadonlyArray<{ readonly tag: string; readonly count: number; readonly share: number }>;
 }
 
-export interface PlanDoc {
+export type PlanDoc = ProjectPlan & {
   readonly kind: 'plan';
   readonly settings: Readonly<Record<string, number>>;
   readonly folder?: string;
   readonly excludedPhotos?: number;
-  readonly recipe: {
-    readonly images: number;
-    readonly repeats: number;
-    readonly repeatsSource: string;
-    readonly imageRepeats: number;
-    readonly epochs: number;
-    readonly epochsSource: string;
-    readonly batchSize: number;
-    readonly stepsPerEpoch: number;
-    readonly totalSteps: number;
-    readonly alternatives: ReadonlyArray<{ readonly repeats: number; readonly epochs: number; readonly totalSteps: number }>;
-  };
-  readonly engine?: {
-    readonly buckets: ReadonlyArray<{ readonly bucket: Size; readonly images: number; readonly items: number; readonly batches: number }>;
-    readonly trainImagesWithRepeats: number;
-    readonly stepsPerEpoch: number;
-    readonly maxTrainSteps: number;
-    readonly epochs: number;
-  };
-  readonly engineLowerBound: number;
-  readonly findings: readonly Finding[];
   readonly explanation: readonly string[];
-}
+};
 
 export interface RunOutcome {
   readonly kind: 'succeeded' | 'failed' | 'cancelled' | 'interrupted';

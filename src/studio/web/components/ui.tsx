@@ -1,27 +1,11 @@
 /** Small building blocks. Every text from a project (file names, captions, metadata) is rendered as text, never as markup. */
 import type { ComponentChildren } from 'preact';
 import { ApiError } from '../api.js';
+// core/units.js itself, not core/index.js: only these pure functions come into the page.
+import { formatBytes, formatDuration } from '../../../core/units.js';
 import type { Finding, JobProgress } from '../types.js';
 
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '--:--';
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
-}
+export { formatBytes, formatDuration };
 
 export const fixed = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 

@@ -192,7 +192,7 @@ export function TrainPage({ pid, run: selected }: { pid: string; run?: string })
                   {r.progress?.step ?? 0}/{r.plan.totalSteps}
                 </td>
                 <td>{fixed(r.finalLoss, 3)}</td>
-                <td>{formatDuration(r.durationMs)}</td>
+                <td>{formatDuration(r.durationMs ?? NaN)}</td>
                 <td>{r.preset}</td>
               </tr>
             ))}
