@@ -5,7 +5,17 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dist = new URL('../dist/cli/main.js', import.meta.url);
-if (existsSync(fileURLToPath(dist))) {
+const args = process.argv.slice(2);
+// `tack studio` starts before the rest of tack loads, so its page answers at once (studio-boot).
+const fastStudio = args[0] === 'studio' && !args.includes('--help') && !args.includes('-h');
+if (fastStudio && existsSync(fileURLToPath(dist))) {
+  const { bootStudio } = await import(new URL('../dist/cli/studio-boot.js', import.meta.url).href);
+  const code = await bootStudio(args.slice(1));
+  if (code === undefined) {
+    const { main } = await import(dist.href);
+    await main();
+  } else process.exitCode = code;
+} else if (existsSync(fileURLToPath(dist))) {
   const { main } = await import(dist.href);
   await main();
 } else {

@@ -30,9 +30,14 @@ if (build.status !== 0) {
   if (!filters.length) process.exit(build.status ?? 1);
   console.error('warning: the build reported type errors (run `npm run typecheck`); running the selected tests anyway.');
 }
+// The studio's web client (dist/studio/web), which the studio and browser tests serve.
+const web = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-web.mjs')], { cwd: root, stdio: 'inherit' });
+if (web.status !== 0) process.exit(web.status ?? 1);
 if (!filters.length) {
-  const typecheck = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { cwd: root, stdio: 'inherit' });
-  if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
+  for (const config of ['tsconfig.json', 'tsconfig.web.json']) {
+    const typecheck = spawnSync('npx', ['tsc', '-p', config, '--noEmit'], { cwd: root, stdio: 'inherit' });
+    if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
+  }
 }
 
 let files = [...findTests(path.join(root, 'src')), ...findTests(path.join(root, 'test'))].sort();

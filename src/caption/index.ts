@@ -36,3 +36,5 @@ export { selectWd14Tags, processLabelName, parseTagReplacements, ENGINE_POST_DEF
 export { resolveTaggerFiles, loadTagger, runTagger, type Tagger, type TaggerFiles, type TaggerItem } from './wd14/tagger.js';
 export { buildSentencePrompt, cleanSentence, LOCAL_SENTENCE_MODELS } from './sentence.js';
 export { captionStorePaths } from './store.js';
+export { setProjectCaption, type SetCaptionResult } from './set-caption.js';
+export { readCachedTaggerLabels } from './cached-labels.js';

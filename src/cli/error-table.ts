@@ -8,13 +8,15 @@ import { datasetErrors } from '../dataset/index.js';
 import { engineErrors, presetErrors } from '../engine/index.js';
 import { evalErrors } from '../evaluate/index.js';
 import { faceErrors, imageErrors, modelIoErrors } from '../io/index.js';
+import { jobErrors } from '../jobs/index.js';
 import { loraErrors } from '../lora/index.js';
 import { projectErrors } from '../project/index.js';
 import { promptErrors } from '../prompt/index.js';
 import { runErrors } from '../run/index.js';
+import { studioErrors } from '../studio/index.js';
 import { cliErrors } from './errors.js';
 
-const TABLES = [coreErrors.table, cliErrors.table, projectErrors.table, imageErrors.table, datasetErrors.table, loraErrors.table, captionErrors.table, modelIoErrors.table, engineErrors.table, presetErrors.table, runErrors.table, promptErrors.table, evalErrors.table, faceErrors.table];
+const TABLES = [coreErrors.table, cliErrors.table, projectErrors.table, imageErrors.table, datasetErrors.table, loraErrors.table, captionErrors.table, modelIoErrors.table, engineErrors.table, presetErrors.table, runErrors.table, promptErrors.table, evalErrors.table, faceErrors.table, jobErrors.table, studioErrors.table];
 
 export function allErrorCodes(): ReadonlyArray<{ readonly code: string } & ErrorSpec> {
   return TABLES.flatMap((table) => Object.entries(table).map(([code, spec]) => ({ code, ...spec })));

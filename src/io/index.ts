@@ -51,3 +51,5 @@ export { renderContactSheet, makeThumbnail, type ContactSheetOptions, type Sheet
 export { runCaptured, spawnSupervised, runProgram, spawnDetached, isProcessAlive, type CapturedResult, type CapturedOptions, type SupervisedProcess, type SupervisedExit, type SupervisedOptions, type RunProgramOptions, type ProgramOutcome } from './process.js';
 export { startTaggerInputPool, type TaggerInputPool } from './tagger-input-pool.js';
 export { findBrowser, BROWSER_NAMES, BROWSER_INSTALL_HINT, HEADLESS_BROWSER_ARGS, type FoundBrowser, type BrowserLookup } from './browser.js';
+export { openSqlite, isSqliteBusy, type SqliteDatabase, type SqliteStatement, type OpenSqliteOptions } from './sqlite.js';
+export { spawnWorkerProcess, processStartTicks, signalProcess, type WorkerSpawnOptions } from './worker-process.js';

@@ -4,3 +4,4 @@ export { parseConfigText, validateConfig, formatConfigToml, type ConfigParseResu
 export { initProject, loadProject, saveProjectConfig, checkProjectConfig, type Project, type InitProjectOptions, type InitProjectResult } from './project.js';
 export { checkTriggerToken, checkClassWord } from './trigger-token.js';
 export { projectSchema, SD_SCRIPTS_SAMPLERS, type ProjectConfig, type ProjectConfigInput, type PlanSettings, type BucketSettings, type SdScriptsSampler } from './schema/index.js';
+export { configJsonSchema, readConfigValues, applyConfigPatch, updateProjectConfig, type ConfigUpdate } from './config-edit.js';

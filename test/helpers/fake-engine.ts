@@ -62,6 +62,8 @@ export async function writeFakeSdxlModel(file: string, kind: 'sdxl' | 'sd1' = 's
 
 export interface TrainingProjectOptions {
   readonly photos?: number;
+  /** Import these files instead of generated photos. */
+  readonly photoFiles?: readonly string[];
   /** Extra [train] keys (network_dim defaults to 1 so the fake's LoRA files stay a few MB). */
   readonly train?: Record<string, unknown>;
   readonly plan?: Record<string, unknown>;
@@ -85,8 +87,8 @@ export async function makeTrainingProject(root: string, name = 'proj', options: 
   const dir = path.join(root, name);
   const init = await runTack(['init', dir, '--token', 'xanrms', '--class', 'woman'], { env: options.env ?? {} });
   if (init.code !== 0) throw new Error(`tack init failed: ${init.stderr}`);
-  const photos: string[] = [];
-  for (let i = 0; i < (options.photos ?? 4); i++) {
+  const photos: string[] = [...(options.photoFiles ?? [])];
+  for (let i = 0; i < (options.photoFiles ? 0 : (options.photos ?? 4)); i++) {
     const file = path.join(root, `photo-${name}-${i}.jpg`);
     await writeJpeg(file, i % 2 ? 640 : 512, i % 2 ? 512 : 640, { seed: i + 11 });
     photos.push(file);

@@ -14,6 +14,7 @@ import { samplesCommand } from './samples.js';
 import { sweepCommand } from './sweep.js';
 import { exportCommand } from './export.js';
 import { initCommand } from './init.js';
+import { jobsCancelCommand, jobsCommand, jobsFollowCommand, jobsShowCommand, jobsWorkCommand } from './jobs.js';
 import { loraConvertCommand } from './lora-convert.js';
 import { loraHashCommand } from './lora-hash.js';
 import { loraInspectCommand } from './lora-inspect.js';
@@ -25,8 +26,9 @@ import { prepareCommand } from './prepare.js';
 import { presetExportCommand, presetImportCommand, presetListCommand, presetShowCommand } from './preset.js';
 import { removeCommand } from './remove.js';
 import { runsCommand } from './runs.js';
+import { studioCommand } from './studio.js';
 import { tagsCommand } from './tags.js';
 import { trainCommand } from './train.js';
 
 /** Every command, in the order `tack --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, runsCommand, samplesCommand, evaluateCommand, scoreCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];
+export const COMMANDS: readonly CommandSpec[] = [studioCommand, initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, runsCommand, samplesCommand, evaluateCommand, scoreCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, jobsCommand, jobsShowCommand, jobsCancelCommand, jobsFollowCommand, jobsWorkCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];

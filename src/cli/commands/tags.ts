@@ -6,6 +6,7 @@ import {
   parseTagList,
   readCaptionHistory,
   readTagTable,
+  setProjectCaption,
   suggestProjectTags,
   undoLastCaptionChange,
   type TagEditRequest,
@@ -16,18 +17,19 @@ import { numberOption, stringOption, type CommandContext, type CommandSpec } fro
 import { formatTable } from '../render.js';
 import { commandLine } from './caption.js';
 
-const ACTIONS = ['list', 'remove', 'replace', 'add', 'undo', 'suggest', 'history'] as const;
+const ACTIONS = ['list', 'remove', 'replace', 'add', 'set', 'undo', 'suggest', 'history'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export const tagsCommand: CommandSpec = {
   name: 'tags',
   summary: 'Tag frequency table, bulk remove/replace/add with undo, and trait suggestions',
-  usage: 'tags <dir> [list|remove <tags>|replace <old=new>|add <tags>|undo|suggest|history] [--where <filter>] [--json]',
+  usage: 'tags <dir> [list|remove <tags>|replace <old=new>|add <tags>|set <photo> <caption>|undo|suggest|history] [--where <filter>] [--json]',
   details: `Works on the caption files of every photo (captions/<photo>.txt); the trigger is never removed.
   tack tags my-lora                                   how many captions hold each tag
   tack tags my-lora remove "solo,looking at viewer"
   tack tags my-lora replace "1girl=woman"             (old=new; "old=" removes)
   tack tags my-lora add "film grain" --where "outdoors"
+  tack tags my-lora set IMG_0012.jpg "xanrms, 1girl, smiling"   one caption, by hand
   tack tags my-lora undo                              revert the last edit or tack caption run
   tack tags my-lora suggest                           tags in >80% of captions: subject traits
   tack tags my-lora history                           the caption changes undo can revert
@@ -36,7 +38,8 @@ Edits are also re-applied when tack caption regenerates its captions.`,
   positionals: [
     { name: 'dir', required: true, description: 'The project folder.' },
     { name: 'action', description: `${ACTIONS.join(', ')} (default list).` },
-    { name: 'tags', description: 'Tags for remove/add ("a,b"), pairs for replace ("old=new,...").' },
+    { name: 'tags', description: 'Tags for remove/add ("a,b"), pairs for replace ("old=new,..."), the photo for set.' },
+    { name: 'caption', description: 'set: the photo\'s new caption.' },
   ],
   options: {
     where: { type: 'string', value: '<filter>', description: 'Only captions with these tags ("a,b"); "!tag" excludes.' },
@@ -71,6 +74,16 @@ Edits are also re-applied when tack caption regenerates its captions.`,
         if (ctx.json) return ctx.printJson({ kind: 'tags-history', project: project.paths.root, entries: history });
         if (history.length === 0) return ctx.print('No caption changes yet.');
         ctx.print(formatTable(['when', 'change', 'captions', ''], history.map((h) => [h.at.replace('T', ' ').slice(0, 19), h.summary, h.captions, h.undone ? 'undone' : ''])));
+        return;
+      }
+      case 'set': {
+        const photo = needs('IMG_0012.jpg "xanrms, 1girl, smiling"');
+        const text = positionals[3];
+        if (text === undefined) throw captionErrors.create('CAPTION_BAD_EDIT', 'tack tags set needs the photo and its new caption.', `Example: tack tags ${positionals[0]} set ${photo} "${project.config.token}, ..."`);
+        const result = await setProjectCaption(project, photo, text, { command: commandLine('tack tags', positionals, values) });
+        if (ctx.json) return ctx.printJson({ kind: 'tags-set', project: project.paths.root, ...result });
+        ctx.print(result.changed ? `${result.caption}: ${result.after}` : `${result.caption} already says that.`);
+        if (result.changed) ctx.print(`Revert with: tack tags ${positionals[0]} undo`);
         return;
       }
       case 'undo': {

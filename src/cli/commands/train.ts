@@ -3,11 +3,12 @@ import { formatDuration, sortFindings, type Finding } from '../../core/index.js'
 import { SOURCE_WORDS, type SettingDecision } from '../../engine/index.js';
 import { prepareDataset } from '../../pipeline/index.js';
 import { loadProject } from '../../project/index.js';
-import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type RunOutcome } from '../../run/index.js';
-import { choiceOption, stringOption, type CommandContext, type CommandSpec } from '../command.js';
+import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type RunOutcome, type SupervisorEvent } from '../../run/index.js';
+import { choiceOption, stringOption, type CommandContext, type CommandInput, type CommandSpec } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatFinding } from '../render.js';
 import { TrainDisplay } from './train-display.js';
+import { openTrainJob, type TrainJob } from './train-job.js';
 
 /** Quotes an argument for display the way a POSIX shell would need it. */
 export function shellQuote(arg: string): string {
@@ -107,70 +108,90 @@ Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
     'gpu-profile': { type: 'string', value: '<profile>', description: 'auto (from the GPU), 8gb, 12gb, 16gb or 24gb.' },
   },
   json: true,
-  async run(ctx, { values, positionals }) {
-    const projectArg = positionals[0] as string;
-    const project = await loadProject(path.resolve(ctx.cwd, projectArg), { tokenize: false });
+  async run(ctx, input) {
+    const { values, positionals } = input;
+    const project = await loadProject(path.resolve(ctx.cwd, positionals[0] as string), { tokenize: false });
     const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
     const presetName = stringOption(values, 'preset');
-    const display = new TrainDisplay(ctx.stderr);
-    const onEvent = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
-
-    if (values.resume) {
-      await markInterruptedRuns(project.paths, projectArg);
-      const plan = await planResume(project);
-      if (!ctx.json) {
-        ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
-      }
-      const outcome = await resumeRun(plan, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
-      display.finish();
-      if (ctx.json) ctx.printJson({ kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, outcome });
-      else printOutcome(ctx, outcome, plan.paths.dir);
-      return exitCodeFor(outcome);
+    const inputs = { ...(values.resume ? { resume: true } : {}), ...(presetName ? { preset: presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}) };
+    const job = openTrainJob(ctx, project, inputs, Boolean(values['dry-run']));
+    try {
+      return await train({ ...ctx, signal: job?.signal ?? ctx.signal }, input, project, job);
+    } catch (error) {
+      job?.fail(error);
+      throw error;
     }
-
-    const bar = ctx.progress('Preparing the dataset');
-    const prepared = await prepareDataset(project, { signal: ctx.signal, onProgress: bar });
-    bar.finish();
-    const run = await prepareRun({
-      project,
-      manifest: prepared.manifest,
-      env: ctx.env,
-      dryRun: Boolean(values['dry-run']),
-      signal: ctx.signal,
-      ...(presetName ? { presetName } : {}),
-      ...(gpuProfile ? { gpuProfile } : {}),
-    });
-    const doc = {
-      kind: 'train',
-      dryRun: Boolean(values['dry-run']),
-      run: { id: run.id, dir: run.paths.dir },
-      preset: run.meta.preset.name,
-      gpuProfile: run.meta.preset.gpuProfile,
-      plan: run.meta.plan,
-      settings: run.meta.preset.settings,
-      decisions: run.decisions,
-      findings: findingsJson(run.findings),
-      command: run.launch.command,
-      configs: { dataset: run.paths.datasetToml, args: run.paths.argsToml, samplePrompts: run.paths.samplePrompts },
-    };
-    if (!ctx.json) printPrepared(ctx, run);
-    if (values['dry-run']) {
-      if (ctx.json) ctx.printJson(doc);
-      else {
-        ctx.print();
-        ctx.print(`Dry run: nothing was launched. The configs are in ${run.paths.configDir}.`);
-        ctx.print(`Train here: tack train ${projectArg}   or on a rented GPU: tack export ${projectArg} --bundle ${path.basename(project.paths.root)}.zip`);
-      }
-      return EXIT_CODES.ok;
-    }
-    if (!ctx.json) ctx.print();
-    const outcome = await startRun(run, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
-    display.finish();
-    if (ctx.json) ctx.printJson({ ...doc, outcome });
-    else {
-      printOutcome(ctx, outcome, run.paths.dir);
-      if (outcome.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
-    }
-    return exitCodeFor(outcome);
   },
 };
+
+async function train(ctx: CommandContext, { values, positionals }: CommandInput, project: Awaited<ReturnType<typeof loadProject>>, job: TrainJob | undefined): Promise<number> {
+  const projectArg = positionals[0] as string;
+  const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
+  const presetName = stringOption(values, 'preset');
+  const display = new TrainDisplay(ctx.stderr);
+  const shown = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
+  const onEvent = job ? (e: SupervisorEvent) => (job.onEvent(e), shown?.(e)) : shown;
+
+  if (values.resume) {
+    await markInterruptedRuns(project.paths, projectArg);
+    const plan = await planResume(project);
+    job?.setRun(plan.id);
+    if (!ctx.json) {
+      ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
+    }
+    const outcome = await resumeRun(plan, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
+    display.finish();
+    const resumedDoc = { kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, outcome };
+    job?.done(resumedDoc, exitCodeFor(outcome));
+    if (ctx.json) ctx.printJson(resumedDoc);
+    else printOutcome(ctx, outcome, plan.paths.dir);
+    return exitCodeFor(outcome);
+  }
+
+  const bar = ctx.progress('Preparing the dataset');
+  const prepared = await prepareDataset(project, { signal: ctx.signal, onProgress: bar });
+  bar.finish();
+  const run = await prepareRun({
+    project,
+    manifest: prepared.manifest,
+    env: ctx.env,
+    dryRun: Boolean(values['dry-run']),
+    signal: ctx.signal,
+    ...(presetName ? { presetName } : {}),
+    ...(gpuProfile ? { gpuProfile } : {}),
+  });
+  const doc = {
+    kind: 'train',
+    dryRun: Boolean(values['dry-run']),
+    run: { id: run.id, dir: run.paths.dir },
+    preset: run.meta.preset.name,
+    gpuProfile: run.meta.preset.gpuProfile,
+    plan: run.meta.plan,
+    settings: run.meta.preset.settings,
+    decisions: run.decisions,
+    findings: findingsJson(run.findings),
+    command: run.launch.command,
+    configs: { dataset: run.paths.datasetToml, args: run.paths.argsToml, samplePrompts: run.paths.samplePrompts },
+  };
+  if (!ctx.json) printPrepared(ctx, run);
+  if (values['dry-run']) {
+    if (ctx.json) ctx.printJson(doc);
+    else {
+      ctx.print();
+      ctx.print(`Dry run: nothing was launched. The configs are in ${run.paths.configDir}.`);
+      ctx.print(`Train here: tack train ${projectArg}   or on a rented GPU: tack export ${projectArg} --bundle ${path.basename(project.paths.root)}.zip`);
+    }
+    return EXIT_CODES.ok;
+  }
+  if (!ctx.json) ctx.print();
+  job?.setRun(run.id);
+  const outcome = await startRun(run, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
+  display.finish();
+  job?.done({ ...doc, outcome }, exitCodeFor(outcome));
+  if (ctx.json) ctx.printJson({ ...doc, outcome });
+  else {
+    printOutcome(ctx, outcome, run.paths.dir);
+    if (outcome.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
+  }
+  return exitCodeFor(outcome);
+}
