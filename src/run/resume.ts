@@ -11,7 +11,7 @@ import { sdScriptsEngine, type TrainerEngine } from '../engine/index.js';
 import { isProcessAlive } from '../io/index.js';
 import type { Project } from '../project/index.js';
 import { runErrors } from './errors.js';
-import type { RunOutcome } from './outcome.js';
+import type { TrainResult } from './outcome.js';
 import { effectiveStatus, listRunIds, readRunMeta, runPaths, writeRunMeta, type RunMeta, type RunPaths } from './run-folder.js';
 import { superviseRun } from './supervise.js';
 import type { StartRunOptions } from './train.js';
@@ -100,7 +100,7 @@ async function isTrainerProcess(pid: number): Promise<boolean> {
 }
 
 /** Continues a run from its saved state (same folder: checkpoints and samples keep their numbering). */
-export async function resumeRun(plan: ResumePlan, options: StartRunOptions): Promise<RunOutcome> {
+export async function resumeRun(plan: ResumePlan, options: StartRunOptions): Promise<TrainResult> {
   const train = options.project.config.train;
   const command = await readJson<{ argv: string[]; cwd: string; env: Record<string, string> }>(plan.paths.commandFile);
   const updated = { ...command, argv: plan.argv };
@@ -122,6 +122,8 @@ export async function resumeRun(plan: ResumePlan, options: StartRunOptions): Pro
     resumedFrom: plan.stateDir ? path.relative(plan.paths.dir, plan.stateDir) : '',
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.detachSignal ? { detachSignal: options.detachSignal } : {}),
   });
 }
 

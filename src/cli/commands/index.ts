@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../command.js';
 import { addCommand } from './add.js';
+import { attachCommand } from './attach.js';
 import { captionCommand } from './caption.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
@@ -23,9 +24,10 @@ import { planCommand } from './plan.js';
 import { prepareCommand } from './prepare.js';
 import { presetExportCommand, presetImportCommand, presetListCommand, presetShowCommand } from './preset.js';
 import { removeCommand } from './remove.js';
+import { remoteAddCommand, remoteDoctorCommand, remoteListCommand, remoteRemoveCommand } from './remote.js';
 import { runsCommand } from './runs.js';
 import { tagsCommand } from './tags.js';
 import { trainCommand } from './train.js';
 
 /** Every command, in the order `tack --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, runsCommand, samplesCommand, evaluateCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];
+export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, attachCommand, runsCommand, samplesCommand, evaluateCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, remoteAddCommand, remoteListCommand, remoteRemoveCommand, remoteDoctorCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];

@@ -3,7 +3,9 @@ import { formatDuration, sortFindings, type Finding } from '../../core/index.js'
 import { SOURCE_WORDS, type SettingDecision } from '../../engine/index.js';
 import { prepareDataset } from '../../pipeline/index.js';
 import { loadProject } from '../../project/index.js';
-import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type RunOutcome } from '../../run/index.js';
+import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type TrainResult } from '../../run/index.js';
+import { cliErrors } from '../errors.js';
+import { launchOnRemote, linkJson, prepareOnRemote, resumeOnRemote } from './train-remote.js';
 import { choiceOption, stringOption, type CommandContext, type CommandSpec } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatFinding } from '../render.js';
@@ -59,8 +61,13 @@ function printPrepared(ctx: CommandContext, prepared: PreparedRun): void {
   ctx.print(`  ${[...env, ...prepared.launch.command.argv.map(shellQuote)].join(' ')}`);
 }
 
-function printOutcome(ctx: CommandContext, outcome: RunOutcome, runDir: string): void {
+export function printOutcome(ctx: CommandContext, outcome: TrainResult, runDir: string): void {
   ctx.print();
+  if (outcome.kind === 'detached') {
+    ctx.print(`Detached: ${outcome.message}`);
+    ctx.print(`  ${outcome.hint}; tack runs shows where it is.`);
+    return;
+  }
   const head = outcome.kind === 'succeeded' ? 'Succeeded' : outcome.kind === 'failed' ? `Failed (${outcome.reason})` : outcome.kind === 'cancelled' ? 'Cancelled' : 'Interrupted';
   ctx.print(`${head}: ${outcome.message}`);
   if (outcome.kind === 'failed' && outcome.lastLines.length) {
@@ -72,8 +79,8 @@ function printOutcome(ctx: CommandContext, outcome: RunOutcome, runDir: string):
   if (outcome.kind !== 'succeeded') ctx.print(`  hint: ${outcome.hint}`);
 }
 
-function exitCodeFor(outcome: RunOutcome): number {
-  if (outcome.kind === 'succeeded') return EXIT_CODES.ok;
+export function exitCodeFor(outcome: TrainResult): number {
+  if (outcome.kind === 'succeeded' || outcome.kind === 'detached') return EXIT_CODES.ok;
   if (outcome.kind === 'cancelled') return EXIT_CODES.cancelled;
   return EXIT_CODES.training;
 }
@@ -82,10 +89,27 @@ function findingsJson(findings: readonly Finding[]): Finding[] {
   return sortFindings(findings);
 }
 
+/** The `tack train --json` document up to the outcome (docs/train.md). */
+function trainDoc(run: PreparedRun) {
+  return {
+    kind: 'train',
+    dryRun: false,
+    run: { id: run.id, dir: run.paths.dir },
+    preset: run.meta.preset.name,
+    gpuProfile: run.meta.preset.gpuProfile,
+    plan: run.meta.plan,
+    settings: run.meta.preset.settings,
+    decisions: run.decisions,
+    findings: findingsJson(run.findings),
+    command: run.launch.command,
+    configs: { dataset: run.paths.datasetToml, args: run.paths.argsToml, samplePrompts: run.paths.samplePrompts },
+  };
+}
+
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'Train the LoRA: prepare, plan, write the configs, launch sd-scripts and supervise it',
-  usage: 'train <project> [--dry-run] [--resume] [--preset <name>] [--gpu-profile auto|8gb|12gb|16gb|24gb] [--json]',
+  usage: 'train <project> [--on <remote>] [--detach] [--dry-run] [--resume] [--preset <name>] [--gpu-profile auto|8gb|12gb|16gb|24gb] [--upload-model] [--on-interrupt ask|stop|detach] [--json]',
   details: `Prepares the dataset if needed, picks the GPU profile from the GPU memory, resolves the preset
 with your [train] settings, plans epochs so the run lands near [plan] target_steps, and writes
 runs/<id>/ (configs, sample prompts, the exact command). The configs are checked against the
@@ -95,16 +119,29 @@ sample images are listed as they appear. Known failures (out of GPU memory, NaN 
 arguments, "No data found") end with a clear reason and what to do. Ctrl-C stops the trainer
 gracefully and keeps the checkpoints saved so far; --resume continues from the newest saved
 optimizer state.
-Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
+--on <remote> trains on a machine added with tack remote add: tack checks it, finds the base
+model there (or downloads it there: [remote] in tack.toml), syncs only the dataset and configs
+that changed, launches the run detached there (it survives a dropped connection) and shows the
+same live progress; every checkpoint and sample is brought home as it appears, so the run
+folder here ends up as after a local run. A dropped connection is resumed where it stopped.
+Ctrl-C asks whether to stop the remote run or to detach (--on-interrupt decides without a
+terminal); --detach leaves it going at once and tack attach follows it again.
+Exit codes: 0 succeeded (or detached), 5 the training failed, 130 cancelled. Examples:
   tack train my-lora --dry-run
   tack train my-lora
-  tack train my-lora --resume`,
+  tack train my-lora --resume
+  tack train my-lora --on pod
+  tack train my-lora --on pod --detach`,
   positionals: [{ name: 'project', required: true, description: 'The project folder.' }],
   options: {
     'dry-run': { type: 'boolean', description: 'Write the run folder and print the command; launch nothing (works without sd-scripts or a GPU).' },
     resume: { type: 'boolean', description: 'Continue the newest interrupted, cancelled or failed run from its saved state.' },
     preset: { type: 'string', value: '<name>', description: 'Preset for this run (default: preset in tack.toml); tack preset list.' },
     'gpu-profile': { type: 'string', value: '<profile>', description: 'auto (from the GPU), 8gb, 12gb, 16gb or 24gb.' },
+    on: { type: 'string', value: '<remote>', description: 'Train on a remote added with tack remote add.' },
+    detach: { type: 'boolean', description: 'With --on: launch, then leave the run going there (tack attach follows it).' },
+    'upload-model': { type: 'boolean', description: 'With --on: send the local base model when the remote lacks it.' },
+    'on-interrupt': { type: 'string', value: '<ask|stop|detach>', description: 'With --on: what Ctrl-C does (default ask on a terminal, else stop).' },
   },
   json: true,
   async run(ctx, { values, positionals }) {
@@ -114,10 +151,21 @@ Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
     const presetName = stringOption(values, 'preset');
     const display = new TrainDisplay(ctx.stderr);
     const onEvent = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
+    const on = stringOption(values, 'on');
+    if (!on && (values.detach || values['upload-model'])) throw cliErrors.create('CLI_BAD_OPTION', `--${values.detach ? 'detach' : 'upload-model'} needs --on <remote>.`, `Example: tack train ${projectArg} --on pod --detach`);
 
     if (values.resume) {
       await markInterruptedRuns(project.paths, projectArg);
       const plan = await planResume(project);
+      if (plan.meta.remote) {
+        if (!ctx.json) ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) on ${plan.meta.remote.name} ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
+        const { result, transport } = await resumeOnRemote(ctx, { project, projectArg, plan, values, ...(onEvent ? { onEvent } : {}) });
+        display.finish();
+        if (ctx.json) ctx.printJson({ kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, remote: { name: plan.meta.remote.name, runDir: plan.meta.remote.runDir, link: linkJson(transport.stats) }, outcome: result });
+        else printOutcome(ctx, result, plan.paths.dir);
+        return exitCodeFor(result);
+      }
+      if (on) throw cliErrors.create('CLI_BAD_OPTION', `Run ${plan.id} trained on this machine; it resumes here, not on ${on}.`, `Run: tack train ${projectArg} --resume (without --on), or start a new run with --on ${on}.`);
       if (!ctx.json) {
         ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
       }
@@ -131,6 +179,30 @@ Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
     const bar = ctx.progress('Preparing the dataset');
     const prepared = await prepareDataset(project, { signal: ctx.signal, onProgress: bar });
     bar.finish();
+    if (on) {
+      if (values['dry-run']) throw cliErrors.create('CLI_BAD_OPTION', '--dry-run and --on cannot be combined: a remote run is checked on the remote itself.', `See the plan with: tack train ${projectArg} --dry-run; check the remote with: tack remote doctor ${on}`);
+      const input = { project, projectArg, manifest: prepared.manifest, remote: on, values, ...(presetName ? { presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}), ...(onEvent ? { onEvent } : {}) };
+      const remote = await prepareOnRemote(ctx, input);
+      const run = remote.prepared;
+      if (!ctx.json) {
+        printPrepared(ctx, run);
+        ctx.print(`  on ${on}: ${run.meta.remote?.runDir} (${remote.sync.sent} file(s) sent, ${remote.sync.unchanged} unchanged; base model ${remote.model.path})`);
+        ctx.print();
+      }
+      const result = await launchOnRemote(ctx, remote, input);
+      display.finish();
+      if (ctx.json) {
+        ctx.printJson({
+          ...trainDoc(run),
+          remote: { name: on, runDir: run.meta.remote?.runDir, projectDir: run.meta.remote?.projectDir, model: { path: remote.model.path, source: remote.model.source }, sync: remote.sync, link: linkJson(remote.transport.stats) },
+          outcome: result,
+        });
+      } else {
+        printOutcome(ctx, result, run.paths.dir);
+        if (result.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
+      }
+      return exitCodeFor(result);
+    }
     const run = await prepareRun({
       project,
       manifest: prepared.manifest,
@@ -140,19 +212,7 @@ Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
       ...(presetName ? { presetName } : {}),
       ...(gpuProfile ? { gpuProfile } : {}),
     });
-    const doc = {
-      kind: 'train',
-      dryRun: Boolean(values['dry-run']),
-      run: { id: run.id, dir: run.paths.dir },
-      preset: run.meta.preset.name,
-      gpuProfile: run.meta.preset.gpuProfile,
-      plan: run.meta.plan,
-      settings: run.meta.preset.settings,
-      decisions: run.decisions,
-      findings: findingsJson(run.findings),
-      command: run.launch.command,
-      configs: { dataset: run.paths.datasetToml, args: run.paths.argsToml, samplePrompts: run.paths.samplePrompts },
-    };
+    const doc = { ...trainDoc(run), dryRun: Boolean(values['dry-run']) };
     if (!ctx.json) printPrepared(ctx, run);
     if (values['dry-run']) {
       if (ctx.json) ctx.printJson(doc);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bucketsSection } from './buckets.js';
 import { captionSection } from './caption.js';
 import { planSection } from './plan.js';
+import { remoteSection } from './remote.js';
 import { samplesSection } from './samples.js';
 import { trainSection } from './train.js';
 
@@ -47,6 +48,7 @@ export const projectSchema = z.strictObject({
   caption: captionSection,
   train: trainSection,
   samples: samplesSection,
+  remote: remoteSection,
 });
 
 export type ProjectConfig = z.infer<typeof projectSchema>;
