@@ -62,6 +62,7 @@ export {
   spawnSsh,
   sshArgv,
   checkMaster,
+  controlSocketPath,
   startMaster,
   stopMaster,
   type SshClient,

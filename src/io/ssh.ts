@@ -219,6 +219,13 @@ export async function checkMaster(client: SshClient, endpoint: SshEndpoint): Pro
   return pid ? Number(pid) : -1;
 }
 
+/** The control socket's path as ssh expands it (`ssh -G`), or undefined. */
+export async function controlSocketPath(client: SshClient, endpoint: SshEndpoint): Promise<string | undefined> {
+  const result = await runPiped([client.program, ...sshOptions(client, endpoint, 'client'), '-G', endpoint.host], client.env, { timeoutMs: 10_000 });
+  const line = result.stdout.toString('utf8').split('\n').find((l) => l.startsWith('controlpath '));
+  return line ? line.slice('controlpath '.length).trim() : undefined;
+}
+
 /**
  * Opens the shared connection: `ssh -f -N -M` authenticates, then leaves a background master
  * (its stdio on /dev/null, so it holds none of tack's pipes) that ControlPersist ends when idle.

@@ -6,12 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { throwIfCancelled, type TackError } from '../core/index.js';
 import {
   checkMaster,
   classifySshFailure,
+  controlSocketPath,
   formatRemoteCommand,
   quoteRemoteWord,
   runSsh,
@@ -126,6 +128,9 @@ export class RemoteSession {
       this.connected = true;
       return;
     }
+    // A master that was killed leaves its socket behind, and ssh would then run without sharing.
+    const socket = await controlSocketPath(this.client, this.endpoint);
+    if (socket?.startsWith(`${this.client.controlDir}/`)) await fsp.rm(socket, { force: true });
     const failure = await startMaster(this.client, this.endpoint, signal);
     throwIfCancelled(signal);
     if (failure) throw this.sshError(failure);
