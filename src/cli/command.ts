@@ -1,5 +1,6 @@
 /** The shape of a CLI command and the helpers commands use to read their options. */
 import { closest } from '../core/index.js';
+import type { JobReporter } from '../jobs/index.js';
 import { cliErrors } from './errors.js';
 import { progressBar, type Output, type ProgressBar } from './output.js';
 
@@ -20,7 +21,8 @@ export interface PositionalSpec {
   readonly description?: string;
 }
 
-export interface CommandContext {
+/** What a command runs in: where, with which environment and outputs, and its stop signal. */
+export interface ContextBase {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly stdout: Output;
@@ -29,6 +31,11 @@ export interface CommandContext {
   readonly signal: AbortSignal;
   /** --json was given: print one JSON document on stdout and nothing else there. */
   readonly json: boolean;
+  /** Set when the command runs as a job (`tack jobs work`): report progress and events there. */
+  readonly job?: JobReporter;
+}
+
+export interface CommandContext extends ContextBase {
   /** A progress bar on stderr (silent with --json unless stderr is a terminal). */
   progress(label: string): ProgressBar;
   /** Prints a line on stdout (text mode). */
@@ -56,14 +63,18 @@ export interface CommandSpec {
   readonly positionals?: readonly PositionalSpec[];
   /** The command prints a documented JSON document with --json. */
   readonly json?: boolean;
+  /** Internal plumbing (a job worker's entry): left out of help and docs/cli.md. */
+  readonly hidden?: boolean;
   /** Returns the exit code (0 when omitted). */
   run(ctx: CommandContext, input: CommandInput): Promise<number | void>;
 }
 
-export function createContext(base: { cwd: string; env: NodeJS.ProcessEnv; stdout: Output; stderr: Output; signal: AbortSignal; json: boolean }): CommandContext {
+/** `progress` replaces the bars on stderr (a job worker sends progress to the job store). */
+export function createContext(base: ContextBase & { readonly progress?: (label: string) => ProgressBar }): CommandContext {
+  const { progress, ...rest } = base;
   return {
-    ...base,
-    progress: (label) => progressBar(base.stderr, label, { enabled: !base.json || base.stderr.isTTY }),
+    ...rest,
+    progress: progress ?? ((label) => progressBar(base.stderr, label, { enabled: !base.json || base.stderr.isTTY })),
     print: (text = '') => base.stdout.write(`${text}\n`),
     printJson: (value) => base.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
   };

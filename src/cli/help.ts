@@ -28,14 +28,15 @@ export function formatCommandHelp(command: CommandSpec): string {
 }
 
 export function formatGeneralHelp(commands: readonly CommandSpec[], version: string): string {
-  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
+  const shown = commands.filter((c) => !c.hidden);
+  const width = Math.max(...shown.map((c) => c.name.length)) + 2;
   const lines = [
     `tack ${version}: from a folder of photos to a trained, evaluated SDXL / Pony LoRA.`,
     '',
     'Usage: tack <command> [arguments] [options]',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    ...shown.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
     '',
     'Run `tack <command> --help` for the options of one command.',
     'Every command that reads something takes --json for a stable, documented JSON document.',

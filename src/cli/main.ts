@@ -5,13 +5,14 @@
  */
 import { parseArgs } from 'node:util';
 import { closest, toTackError, type TackError } from '../core/index.js';
+import type { JobReporter } from '../jobs/index.js';
 import { createContext, type CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { cliErrors } from './errors.js';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
 import { GLOBAL_OPTIONS } from './global-options.js';
 import { formatCommandHelp, formatGeneralHelp } from './help.js';
-import { streamOutput, type Output } from './output.js';
+import { streamOutput, type Output, type ProgressBar } from './output.js';
 import { TACK_VERSION } from './version.js';
 
 export interface RunCliOptions {
@@ -20,6 +21,10 @@ export interface RunCliOptions {
   readonly stdout?: Output;
   readonly stderr?: Output;
   readonly signal?: AbortSignal;
+  /** The job this command runs as (set by `tack jobs work`). */
+  readonly job?: JobReporter;
+  /** Where progress goes instead of bars on stderr. */
+  readonly progress?: (label: string) => ProgressBar;
 }
 
 /** Finds the longest command name that prefixes argv ("engine doctor" before "engine"). */
@@ -125,6 +130,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
       stderr,
       signal: options.signal ?? new AbortController().signal,
       json: Boolean(parsed.values.json),
+      ...(options.job ? { job: options.job } : {}),
+      ...(options.progress ? { progress: options.progress } : {}),
     });
     const code = await command.run(ctx, { values: parsed.values, positionals: parsed.positionals });
     return code ?? EXIT_CODES.ok;

@@ -72,3 +72,5 @@ export {
   type SshCommandResult,
   type SshCommandOptions,
 } from './ssh.js';
+export { openSqlite, isSqliteBusy, type SqliteDatabase, type SqliteStatement, type OpenSqliteOptions } from './sqlite.js';
+export { spawnWorkerProcess, processStartTicks, signalProcess, type WorkerSpawnOptions } from './worker-process.js';

@@ -14,6 +14,7 @@ import { samplesCommand } from './samples.js';
 import { sweepCommand } from './sweep.js';
 import { exportCommand } from './export.js';
 import { initCommand } from './init.js';
+import { jobsCancelCommand, jobsCommand, jobsFollowCommand, jobsShowCommand, jobsWorkCommand } from './jobs.js';
 import { loraConvertCommand } from './lora-convert.js';
 import { loraHashCommand } from './lora-hash.js';
 import { loraInspectCommand } from './lora-inspect.js';
@@ -30,4 +31,4 @@ import { tagsCommand } from './tags.js';
 import { trainCommand } from './train.js';
 
 /** Every command, in the order `tack --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, attachCommand, runsCommand, samplesCommand, evaluateCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, remoteAddCommand, remoteListCommand, remoteRemoveCommand, remoteDoctorCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];
+export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, attachCommand, runsCommand, samplesCommand, evaluateCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, jobsCommand, jobsShowCommand, jobsCancelCommand, jobsFollowCommand, jobsWorkCommand, remoteAddCommand, remoteListCommand, remoteRemoveCommand, remoteDoctorCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];

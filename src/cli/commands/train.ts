@@ -3,13 +3,14 @@ import { formatDuration, sortFindings, type Finding } from '../../core/index.js'
 import { SOURCE_WORDS, type SettingDecision } from '../../engine/index.js';
 import { prepareDataset } from '../../pipeline/index.js';
 import { loadProject } from '../../project/index.js';
-import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type TrainResult } from '../../run/index.js';
+import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type SupervisorEvent, type TrainResult } from '../../run/index.js';
+import { choiceOption, stringOption, type CommandContext, type CommandInput, type CommandSpec } from '../command.js';
 import { cliErrors } from '../errors.js';
-import { launchOnRemote, linkJson, prepareOnRemote, resumeOnRemote } from './train-remote.js';
-import { choiceOption, stringOption, type CommandContext, type CommandSpec } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatFinding } from '../render.js';
 import { TrainDisplay } from './train-display.js';
+import { openTrainJob, type TrainJob } from './train-job.js';
+import { launchOnRemote, linkJson, prepareOnRemote, resumeOnRemote } from './train-remote.js';
 
 /** Quotes an argument for display the way a POSIX shell would need it. */
 export function shellQuote(arg: string): string {
@@ -144,93 +145,119 @@ Exit codes: 0 succeeded (or detached), 5 the training failed, 130 cancelled. Exa
     'on-interrupt': { type: 'string', value: '<ask|stop|detach>', description: 'With --on: what Ctrl-C does (default ask on a terminal, else stop).' },
   },
   json: true,
-  async run(ctx, { values, positionals }) {
-    const projectArg = positionals[0] as string;
-    const project = await loadProject(path.resolve(ctx.cwd, projectArg), { tokenize: false });
+  async run(ctx, input) {
+    const { values, positionals } = input;
+    const project = await loadProject(path.resolve(ctx.cwd, positionals[0] as string), { tokenize: false });
     const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
     const presetName = stringOption(values, 'preset');
-    const display = new TrainDisplay(ctx.stderr);
-    const onEvent = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
     const on = stringOption(values, 'on');
-    if (!on && (values.detach || values['upload-model'])) throw cliErrors.create('CLI_BAD_OPTION', `--${values.detach ? 'detach' : 'upload-model'} needs --on <remote>.`, `Example: tack train ${projectArg} --on pod --detach`);
-
-    if (values.resume) {
-      await markInterruptedRuns(project.paths, projectArg);
-      const plan = await planResume(project);
-      if (plan.meta.remote) {
-        if (!ctx.json) ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) on ${plan.meta.remote.name} ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
-        const { result, transport } = await resumeOnRemote(ctx, { project, projectArg, plan, values, ...(onEvent ? { onEvent } : {}) });
-        display.finish();
-        if (ctx.json) ctx.printJson({ kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, remote: { name: plan.meta.remote.name, runDir: plan.meta.remote.runDir, link: linkJson(transport.stats) }, outcome: result });
-        else printOutcome(ctx, result, plan.paths.dir);
-        return exitCodeFor(result);
-      }
-      if (on) throw cliErrors.create('CLI_BAD_OPTION', `Run ${plan.id} trained on this machine; it resumes here, not on ${on}.`, `Run: tack train ${projectArg} --resume (without --on), or start a new run with --on ${on}.`);
-      if (!ctx.json) {
-        ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
-      }
-      const outcome = await resumeRun(plan, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
-      display.finish();
-      if (ctx.json) ctx.printJson({ kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, outcome });
-      else printOutcome(ctx, outcome, plan.paths.dir);
-      return exitCodeFor(outcome);
+    if (!on && (values.detach || values['upload-model'])) throw cliErrors.create('CLI_BAD_OPTION', `--${values.detach ? 'detach' : 'upload-model'} needs --on <remote>.`, `Example: tack train ${positionals[0]} --on pod --detach`);
+    const inputs = { ...(values.resume ? { resume: true } : {}), ...(presetName ? { preset: presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}) };
+    const job = openTrainJob(ctx, project, inputs, Boolean(values['dry-run']));
+    try {
+      return await train({ ...ctx, signal: job?.signal ?? ctx.signal }, input, project, job);
+    } catch (error) {
+      job?.fail(error);
+      throw error;
     }
-
-    const bar = ctx.progress('Preparing the dataset');
-    const prepared = await prepareDataset(project, { signal: ctx.signal, onProgress: bar });
-    bar.finish();
-    if (on) {
-      if (values['dry-run']) throw cliErrors.create('CLI_BAD_OPTION', '--dry-run and --on cannot be combined: a remote run is checked on the remote itself.', `See the plan with: tack train ${projectArg} --dry-run; check the remote with: tack remote doctor ${on}`);
-      const input = { project, projectArg, manifest: prepared.manifest, remote: on, values, ...(presetName ? { presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}), ...(onEvent ? { onEvent } : {}) };
-      const remote = await prepareOnRemote(ctx, input);
-      const run = remote.prepared;
-      if (!ctx.json) {
-        printPrepared(ctx, run);
-        ctx.print(`  on ${on}: ${run.meta.remote?.runDir} (${remote.sync.sent} file(s) sent, ${remote.sync.unchanged} unchanged; base model ${remote.model.path})`);
-        ctx.print();
-      }
-      const result = await launchOnRemote(ctx, remote, input);
-      display.finish();
-      if (ctx.json) {
-        ctx.printJson({
-          ...trainDoc(run),
-          remote: { name: on, runDir: run.meta.remote?.runDir, projectDir: run.meta.remote?.projectDir, model: { path: remote.model.path, source: remote.model.source }, sync: remote.sync, link: linkJson(remote.transport.stats) },
-          outcome: result,
-        });
-      } else {
-        printOutcome(ctx, result, run.paths.dir);
-        if (result.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
-      }
-      return exitCodeFor(result);
-    }
-    const run = await prepareRun({
-      project,
-      manifest: prepared.manifest,
-      env: ctx.env,
-      dryRun: Boolean(values['dry-run']),
-      signal: ctx.signal,
-      ...(presetName ? { presetName } : {}),
-      ...(gpuProfile ? { gpuProfile } : {}),
-    });
-    const doc = { ...trainDoc(run), dryRun: Boolean(values['dry-run']) };
-    if (!ctx.json) printPrepared(ctx, run);
-    if (values['dry-run']) {
-      if (ctx.json) ctx.printJson(doc);
-      else {
-        ctx.print();
-        ctx.print(`Dry run: nothing was launched. The configs are in ${run.paths.configDir}.`);
-        ctx.print(`Train here: tack train ${projectArg}   or on a rented GPU: tack export ${projectArg} --bundle ${path.basename(project.paths.root)}.zip`);
-      }
-      return EXIT_CODES.ok;
-    }
-    if (!ctx.json) ctx.print();
-    const outcome = await startRun(run, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
-    display.finish();
-    if (ctx.json) ctx.printJson({ ...doc, outcome });
-    else {
-      printOutcome(ctx, outcome, run.paths.dir);
-      if (outcome.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
-    }
-    return exitCodeFor(outcome);
   },
 };
+
+async function train(ctx: CommandContext, { values, positionals }: CommandInput, project: Awaited<ReturnType<typeof loadProject>>, job: TrainJob | undefined): Promise<number> {
+  const projectArg = positionals[0] as string;
+  const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
+  const presetName = stringOption(values, 'preset');
+  const display = new TrainDisplay(ctx.stderr);
+  const shown = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
+  const onEvent = job ? (e: SupervisorEvent) => (job.onEvent(e), shown?.(e)) : shown;
+
+  const on = stringOption(values, 'on');
+
+  if (values.resume) {
+    await markInterruptedRuns(project.paths, projectArg);
+    const plan = await planResume(project);
+    job?.setRun(plan.id);
+    if (plan.meta.remote) {
+      if (!ctx.json) ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) on ${plan.meta.remote.name} ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
+      const { result, transport } = await resumeOnRemote(ctx, { project, projectArg, plan, values, ...(onEvent ? { onEvent } : {}) });
+      display.finish();
+      const remoteDoc = { kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, remote: { name: plan.meta.remote.name, runDir: plan.meta.remote.runDir, link: linkJson(transport.stats) }, outcome: result };
+      job?.done(remoteDoc, exitCodeFor(result));
+      if (ctx.json) ctx.printJson(remoteDoc);
+      else printOutcome(ctx, result, plan.paths.dir);
+      return exitCodeFor(result);
+    }
+    if (on) throw cliErrors.create('CLI_BAD_OPTION', `Run ${plan.id} trained on this machine; it resumes here, not on ${on}.`, `Run: tack train ${projectArg} --resume (without --on), or start a new run with --on ${on}.`);
+    if (!ctx.json) {
+      ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
+    }
+    const outcome = await resumeRun(plan, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
+    display.finish();
+    const resumedDoc = { kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, outcome };
+    job?.done(resumedDoc, exitCodeFor(outcome));
+    if (ctx.json) ctx.printJson(resumedDoc);
+    else printOutcome(ctx, outcome, plan.paths.dir);
+    return exitCodeFor(outcome);
+  }
+
+  const bar = ctx.progress('Preparing the dataset');
+  const prepared = await prepareDataset(project, { signal: ctx.signal, onProgress: bar });
+  bar.finish();
+  if (on) {
+    if (values['dry-run']) throw cliErrors.create('CLI_BAD_OPTION', '--dry-run and --on cannot be combined: a remote run is checked on the remote itself.', `See the plan with: tack train ${projectArg} --dry-run; check the remote with: tack remote doctor ${on}`);
+    const input = { project, projectArg, manifest: prepared.manifest, remote: on, values, ...(presetName ? { presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}), ...(onEvent ? { onEvent } : {}) };
+    const remote = await prepareOnRemote(ctx, input);
+    const run = remote.prepared;
+    job?.setRun(run.id);
+    if (!ctx.json) {
+      printPrepared(ctx, run);
+      ctx.print(`  on ${on}: ${run.meta.remote?.runDir} (${remote.sync.sent} file(s) sent, ${remote.sync.unchanged} unchanged; base model ${remote.model.path})`);
+      ctx.print();
+    }
+    const result = await launchOnRemote(ctx, remote, input);
+    display.finish();
+    const remoteDoc = {
+      ...trainDoc(run),
+      remote: { name: on, runDir: run.meta.remote?.runDir, projectDir: run.meta.remote?.projectDir, model: { path: remote.model.path, source: remote.model.source }, sync: remote.sync, link: linkJson(remote.transport.stats) },
+      outcome: result,
+    };
+    job?.done(remoteDoc, exitCodeFor(result));
+    if (ctx.json) ctx.printJson(remoteDoc);
+    else {
+      printOutcome(ctx, result, run.paths.dir);
+      if (result.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
+    }
+    return exitCodeFor(result);
+  }
+  const run = await prepareRun({
+    project,
+    manifest: prepared.manifest,
+    env: ctx.env,
+    dryRun: Boolean(values['dry-run']),
+    signal: ctx.signal,
+    ...(presetName ? { presetName } : {}),
+    ...(gpuProfile ? { gpuProfile } : {}),
+  });
+  const doc = { ...trainDoc(run), dryRun: Boolean(values['dry-run']) };
+  if (!ctx.json) printPrepared(ctx, run);
+  if (values['dry-run']) {
+    if (ctx.json) ctx.printJson(doc);
+    else {
+      ctx.print();
+      ctx.print(`Dry run: nothing was launched. The configs are in ${run.paths.configDir}.`);
+      ctx.print(`Train here: tack train ${projectArg}   or on a rented GPU: tack export ${projectArg} --bundle ${path.basename(project.paths.root)}.zip`);
+    }
+    return EXIT_CODES.ok;
+  }
+  if (!ctx.json) ctx.print();
+  job?.setRun(run.id);
+  const outcome = await startRun(run, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
+  display.finish();
+  job?.done({ ...doc, outcome }, exitCodeFor(outcome));
+  if (ctx.json) ctx.printJson({ ...doc, outcome });
+  else {
+    printOutcome(ctx, outcome, run.paths.dir);
+    if (outcome.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
+  }
+  return exitCodeFor(outcome);
+}

@@ -1,0 +1,29 @@
+/**
+ * The CLI's wiring of the jobs module: the store in tack's data folder, and the command that
+ * runs a job in its own detached worker process (`tack jobs work <id>`, hidden).
+ */
+import { fileURLToPath } from 'node:url';
+import { dispatchJobs, JobStore, localLauncher, type JobLauncher, type JobRecord, type JobView } from '../jobs/index.js';
+
+/** bin/tack.js next to dist/ (or src/ under tsx): what a worker process runs. */
+export const TACK_BIN = fileURLToPath(new URL('../../bin/tack.js', import.meta.url));
+
+export function openJobStore(env: NodeJS.ProcessEnv): JobStore {
+  return JobStore.open({ env });
+}
+
+/** Starts `tack jobs work <id>` detached, with the same environment as this process's commands. */
+export function workerLauncher(env: NodeJS.ProcessEnv, cwd?: string): JobLauncher {
+  return localLauncher({ argv: (id) => [process.execPath, TACK_BIN, 'jobs', 'work', String(id)], env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
+}
+
+/** Starts whatever queued jobs may start now (their worker processes outlive this one). */
+export function startQueuedJobs(store: JobStore, env: NodeJS.ProcessEnv): JobRecord[] {
+  return dispatchJobs(store, { launch: workerLauncher(env) });
+}
+
+/** A job as `tack jobs --json` lists it: everything but the result document (`tack jobs show` has it). */
+export function jobSummaryJson(job: JobView): Omit<JobView, 'result'> & { readonly hasResult: boolean } {
+  const { result, ...rest } = job;
+  return { ...rest, hasResult: result !== null && result !== undefined };
+}
