@@ -140,6 +140,8 @@ export function jobEndFrom(kind: JobKind, exitCode: number, document: unknown): 
   }
   if (kind === 'train') {
     const outcome = (document as TrainDocument | null)?.outcome;
+    // A remote run followed no more goes on there: the job stays running (JobDetached).
+    if (outcome?.kind === 'detached') return { status: 'detached' };
     if (outcome && outcome.kind !== 'succeeded') {
       const error: JobError = { code: 'JOBS_TRAINING_FAILED', category: 'training', message: outcome.message, hint: outcome.hint ?? '', details: { outcome: outcome.kind, ...(outcome.reason ? { reason: outcome.reason } : {}) } };
       return outcome.kind === 'cancelled' ? { status: 'cancelled', result: document, error } : { status: 'failed', result: document, error };

@@ -17,6 +17,8 @@ export {
   type JobEvent,
   type JobSpec,
   type JobEnd,
+  type JobDetached,
+  type JobFinalEnd,
 } from './types.js';
 export { tackDataDir, jobStoreFile, jobLogFile } from './paths.js';
 export { JOB_STORE_VERSION } from './schema.js';

@@ -59,6 +59,12 @@ export async function runJobWorker(store: JobStore, id: number, execute: JobExec
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(sig, stop);
     reporter.close();
   }
+  // Work that goes on elsewhere (a remote run followed no more) keeps its job running: the
+  // next dispatch finds it orphaned and starts a worker that follows it again.
+  if (end.status === 'detached') {
+    if (end.worker) store.setWorker(id, end.worker);
+    return end;
+  }
   store.finish(id, end);
   options.afterEnd?.(end);
   return end;
@@ -66,7 +72,7 @@ export async function runJobWorker(store: JobStore, id: number, execute: JobExec
 
 export interface ForegroundJob extends JobReporter {
   readonly job: JobRecord;
-  /** Records the end (once) and stops the heartbeat. */
+  /** Records the end (once) and stops the heartbeat; a detached end leaves the job running. */
   finish(end: JobEnd): void;
 }
 
@@ -101,7 +107,9 @@ export function startForegroundJob(store: JobStore, spec: JobSpec, options: { re
       if (ended) return;
       ended = true;
       reporter.close();
-      store.finish(job.id, end);
+      if (end.status !== 'detached') store.finish(job.id, end);
+      else if (end.worker) store.setWorker(job.id, end.worker);
     },
   };
 }
+

@@ -189,7 +189,7 @@ export const jobsWorkCommand: CommandSpec = {
         afterEnd: () => void startQueuedJobs(store, ctx.env),
       });
       ctx.stderr.write(`job ${id} ${end.status}\n`);
-      return end.status === 'succeeded' ? EXIT_CODES.ok : end.status === 'cancelled' ? EXIT_CODES.cancelled : exitCodeFor(end.error.category ?? 'internal');
+      return end.status === 'succeeded' || end.status === 'detached' ? EXIT_CODES.ok : end.status === 'cancelled' ? EXIT_CODES.cancelled : exitCodeFor(end.error.category ?? 'internal');
     } finally {
       store.close();
     }

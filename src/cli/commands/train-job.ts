@@ -19,8 +19,8 @@ export interface TrainJob {
   /** Sends the supervisor's events to the job (the terminal display is chained by the caller). */
   readonly onEvent: (event: SupervisorEvent) => void;
   setRun(runId: string): void;
-  /** The command's document is known: the job ends with it (a terminal job only). */
-  done(document: { readonly outcome: TrainResult }, exitCode: number): void;
+  /** The command's document is known: the job ends with it (a terminal job only); a detached remote run leaves it running. */
+  done(document: { readonly outcome: TrainResult; readonly remote?: { readonly name: string } }, exitCode: number): void;
   /** The command failed before it had a document. */
   fail(error: unknown): void;
 }
@@ -54,6 +54,9 @@ export function reportTrainEvent(reporter: Pick<JobReporter, 'progress' | 'event
       break;
     case 'stopping':
       reporter.event('stopping', { reason: event.reason });
+      break;
+    case 'link':
+      reporter.event('link', { message: event.message });
       break;
   }
 }
@@ -96,7 +99,15 @@ export function openTrainJob(ctx: CommandContext, project: Project, inputs: Reco
     signal,
     onEvent: (e) => reportTrainEvent(job, e),
     setRun: (id) => job.setRunId(id),
-    done: (document, exitCode) => end(jobEndFrom('train', exitCode, document)),
+    done: (document, exitCode) => {
+      const value = jobEndFrom('train', exitCode, document);
+      // Left going by the user: its job waits for tack attach, the queue does not follow it by itself.
+      if (value.status === 'detached' && document.remote) {
+        const at = new Date().toISOString();
+        return end({ status: 'detached', worker: { kind: 'remote', startedAt: at, heartbeatAt: at, data: { remote: document.remote.name } } });
+      }
+      end(value);
+    },
     fail: (error) => {
       const e = jobErrorFrom(error);
       end(e.category === 'cancelled' ? { status: 'cancelled', error: e } : { status: 'failed', error: e });
