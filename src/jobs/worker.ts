@@ -113,3 +113,29 @@ export function startForegroundJob(store: JobStore, spec: JobSpec, options: { re
   };
 }
 
+/**
+ * Makes the calling process the worker of a job that is running without one (a remote
+ * training followed again with tack attach): it keeps the heartbeat and records the end.
+ */
+export function adoptRunningJob(store: JobStore, id: number, options: { readonly heartbeatMs?: number } = {}): ForegroundJob | undefined {
+  const job = store.get(id);
+  if (!job || job.state !== 'running') return undefined;
+  store.setWorker(id, currentProcessWorker());
+  const reporter = storeReporter(store, id, options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {});
+  let ended = false;
+  return {
+    job: store.require(id),
+    id,
+    signal: reporter.signal,
+    progress: reporter.progress,
+    event: reporter.event,
+    setRunId: reporter.setRunId,
+    finish(end) {
+      if (ended) return;
+      ended = true;
+      reporter.close();
+      if (end.status !== 'detached') store.finish(id, end);
+      else if (end.worker) store.setWorker(id, end.worker);
+    },
+  };
+}

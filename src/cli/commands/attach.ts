@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { loadProject } from '../../project/index.js';
+import type { SupervisorEvent } from '../../run/index.js';
 import { attachRemoteRun, findRemoteRun } from '../../remote/index.js';
 import type { CommandSpec } from '../command.js';
 import { exitCodeFor, printOutcome } from './train.js';
+import { openAttachJob, type TrainJob } from './train-job.js';
 import { TrainDisplay } from './train-display.js';
 import { interruptMode, linkJson, remoteInterrupts } from './train-remote.js';
 
@@ -30,10 +32,12 @@ run there or to detach again. Examples:
     const project = await loadProject(path.resolve(ctx.cwd, projectArg), { tokenize: false });
     const record = await findRemoteRun(project, positionals[1]);
     const remote = record.meta.remote?.name as string;
+    const job: TrainJob | undefined = openAttachJob(ctx, project, record.id);
     const display = new TrainDisplay(ctx.stderr);
-    const onEvent = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
+    const shown = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
+    const onEvent = job ? (e: SupervisorEvent) => (job.onEvent(e), shown?.(e)) : shown;
     if (!ctx.json) ctx.print(`Attaching to run ${record.id} on ${remote} (${record.meta.remote?.runDir})`);
-    const interrupts = remoteInterrupts(ctx, interruptMode(values), remote, projectArg);
+    const interrupts = remoteInterrupts(job ? { ...ctx, signal: job.signal } : ctx, interruptMode(values), remote, projectArg);
     try {
       const { result, transport } = await attachRemoteRun(record, {
         project,
@@ -44,9 +48,14 @@ run there or to detach again. Examples:
         ...(onEvent ? { onEvent } : {}),
       });
       display.finish();
-      if (ctx.json) ctx.printJson({ kind: 'attach', run: { id: record.id, dir: record.paths.dir }, remote: { name: remote, runDir: record.meta.remote?.runDir, link: linkJson(transport.stats) }, outcome: result });
+      const doc = { kind: 'attach', run: { id: record.id, dir: record.paths.dir }, remote: { name: remote, runDir: record.meta.remote?.runDir, link: linkJson(transport.stats) }, outcome: result };
+      job?.done(doc, exitCodeFor(result));
+      if (ctx.json) ctx.printJson(doc);
       else printOutcome(ctx, result, record.paths.dir);
       return exitCodeFor(result);
+    } catch (error) {
+      job?.fail(error);
+      throw error;
     } finally {
       interrupts.dispose();
     }

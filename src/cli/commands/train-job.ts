@@ -8,7 +8,7 @@
 import type { Project } from '../../project/index.js';
 import { runErrors, type SupervisorEvent, type TrainResult } from '../../run/index.js';
 import { isTackError, toTackError } from '../../core/index.js';
-import { jobErrorFrom, startForegroundJob, type ForegroundJob, type JobEnd, type JobReporter } from '../../jobs/index.js';
+import { adoptRunningJob, jobErrorFrom, startForegroundJob, type ForegroundJob, type JobEnd, type JobReporter } from '../../jobs/index.js';
 import type { CommandContext } from '../command.js';
 import { jobEndFrom } from '../job-commands.js';
 import { openJobStore, startQueuedJobs } from '../jobs-runtime.js';
@@ -85,6 +85,11 @@ export function openTrainJob(ctx: CommandContext, project: Project, inputs: Reco
     ctx.stderr.write(`note: this training is not listed in tack jobs or the studio: ${toTackError(error).message}\n`);
     return undefined;
   }
+  return reportingJob(ctx, store, job);
+}
+
+/** A terminal command's job: it ends with the command's document (or stays running when a remote run is left going). */
+function reportingJob(ctx: CommandContext, store: ReturnType<typeof openJobStore>, job: ForegroundJob): TrainJob {
   const openStore = store;
   const signal = AbortSignal.any([ctx.signal, job.signal]);
   const end = (value: JobEnd) => {
@@ -113,4 +118,30 @@ export function openTrainJob(ctx: CommandContext, project: Project, inputs: Reco
       end(e.category === 'cancelled' ? { status: 'cancelled', error: e } : { status: 'failed', error: e });
     },
   };
+}
+
+/**
+ * The job of a remote run being followed again (tack attach): run by a queue worker, it reports
+ * into that job; in a terminal, it takes over the run's job while it is still recorded as
+ * running (left by --detach, or by a tack that stopped), so the job ends with the run.
+ */
+export function openAttachJob(ctx: CommandContext, project: Project, runId: string): TrainJob | undefined {
+  if (ctx.job) {
+    const reporter = ctx.job;
+    return { signal: ctx.signal, onEvent: (e) => reportTrainEvent(reporter, e), setRun: () => undefined, done: () => undefined, fail: () => undefined };
+  }
+  let store: ReturnType<typeof openJobStore> | undefined;
+  try {
+    store = openJobStore(ctx.env);
+    const running = store.list({ project: project.paths.root, kinds: ['train'], states: ['running'] }).find((j) => j.runId === runId);
+    const job = running ? adoptRunningJob(store, running.id) : undefined;
+    if (!job) {
+      store.close();
+      return undefined;
+    }
+    return reportingJob(ctx, store, job);
+  } catch {
+    store?.close();
+    return undefined;
+  }
 }
