@@ -61,8 +61,8 @@ export function reportTrainEvent(reporter: Pick<JobReporter, 'progress' | 'event
   }
 }
 
-/** The job for this `tack train` (undefined for a dry run, which launches nothing). */
-export function openTrainJob(ctx: CommandContext, project: Project, inputs: Record<string, unknown>, dryRun: boolean): TrainJob | undefined {
+/** The job for this `tack train` (undefined for a dry run, which launches nothing); `machine` is the remote of --on. */
+export function openTrainJob(ctx: CommandContext, project: Project, inputs: Record<string, unknown>, dryRun: boolean, machine?: string): TrainJob | undefined {
   if (dryRun) return undefined;
   if (ctx.job) {
     const reporter = ctx.job;
@@ -72,7 +72,7 @@ export function openTrainJob(ctx: CommandContext, project: Project, inputs: Reco
   let job: ForegroundJob;
   try {
     store = openJobStore(ctx.env);
-    job = startForegroundJob(store, { kind: 'train', project: project.paths.root, inputs, title: `train ${project.config.name}` });
+    job = startForegroundJob(store, { kind: 'train', project: project.paths.root, inputs, title: `train ${project.config.name}${machine ? ` on ${machine}` : ''}`, ...(machine ? { machine } : {}) });
   } catch (error) {
     store?.close();
     if (isTackError(error) && error.code === 'JOBS_GPU_BUSY') {

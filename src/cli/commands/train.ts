@@ -153,7 +153,7 @@ Exit codes: 0 succeeded (or detached), 5 the training failed, 130 cancelled. Exa
     const on = stringOption(values, 'on');
     if (!on && (values.detach || values['upload-model'])) throw cliErrors.create('CLI_BAD_OPTION', `--${values.detach ? 'detach' : 'upload-model'} needs --on <remote>.`, `Example: tack train ${positionals[0]} --on pod --detach`);
     const inputs = { ...(values.resume ? { resume: true } : {}), ...(presetName ? { preset: presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}) };
-    const job = openTrainJob(ctx, project, inputs, Boolean(values['dry-run']));
+    const job = openTrainJob(ctx, project, inputs, Boolean(values['dry-run']), on);
     try {
       return await train({ ...ctx, signal: job?.signal ?? ctx.signal }, input, project, job);
     } catch (error) {
