@@ -20,6 +20,7 @@ never parses the trainer's output: the log is parsed at home by the same code as
   header      the safetensors header of a model file
   reach       which URLs' hosts accept a TCP connection
   run         run a program in a folder with extra environment, output streamed (engine install)
+  dirstate    whether a folder exists, is empty, is a git checkout, has a venv (engine install)
 
 Requests with structured input read one JSON document from stdin, so nothing (paths, tokens)
 is parsed by a shell and no secret appears on a command line.
@@ -727,6 +728,13 @@ def cmd_reach():
     emit(result)
 
 
+def cmd_dirstate():
+    req = read_request()
+    d = expand(req["dir"])
+    exists = os.path.exists(d)
+    emit({"exists": exists, "empty": not exists or (os.path.isdir(d) and not os.listdir(d)), "checkout": os.path.exists(os.path.join(d, ".git")), "venv": os.path.exists(os.path.join(d, "venv"))})
+
+
 def cmd_run():
     req = read_request()
     env = dict(os.environ)
@@ -782,6 +790,8 @@ def main(argv):
             return cmd_reach()
         if cmd == "run":
             return cmd_run()
+        if cmd == "dirstate":
+            return cmd_dirstate()
     except BrokenPipeError:
         return 141
     except OSError as e:

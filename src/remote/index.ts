@@ -24,3 +24,4 @@ export { syncToRemote, hashLocalFiles, type SyncResult, type SyncEntry, type Syn
 export { resolveRemoteModel, type RemoteModel } from './model.js';
 export { chooseTransfer, pushFiles, pullFiles, hasLocalRsync } from './transfer.js';
 export { readRemoteRunStatus, type RemoteRunStatus, type RemoteRunState } from './status.js';
+export { installEngineOnRemote, remoteInstallMachine, type RemoteInstallOptions } from './install.js';

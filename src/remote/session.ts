@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { throwIfCancelled, type TackError } from '../core/index.js';
+import { sleep, throwIfCancelled, type TackError } from '../core/index.js';
 import {
   checkMaster,
   classifySshFailure,
@@ -74,6 +74,23 @@ export interface RemoteInfo {
   readonly probe?: { readonly code: number | null; readonly stdout: string; readonly stderr: string; readonly error?: string };
 }
 
+/** Holds `file` (created exclusively) until the returned release; a lock older than a minute is stale. */
+async function lockFile(file: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+  const until = Date.now() + 90_000;
+  for (;;) {
+    try {
+      await fsp.writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => fsp.rm(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = await fsp.stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 60_000 || Date.now() > until) await fsp.rm(file, { force: true });
+      else await sleep(100, signal);
+      throwIfCancelled(signal);
+    }
+  }
+}
+
 export interface HelperOptions extends SshCommandOptions {
   /** What tack was doing, for error messages. */
   readonly doing?: string;
@@ -128,13 +145,25 @@ export class RemoteSession {
       this.connected = true;
       return;
     }
-    // A master that was killed leaves its socket behind, and ssh would then run without sharing.
     const socket = await controlSocketPath(this.client, this.endpoint);
-    if (socket?.startsWith(`${this.client.controlDir}/`)) await fsp.rm(socket, { force: true });
-    const failure = await startMaster(this.client, this.endpoint, signal);
-    throwIfCancelled(signal);
-    if (failure) throw this.sshError(failure);
-    this.connected = true;
+    const own = socket?.startsWith(`${this.client.controlDir}/`) ? socket : undefined;
+    // Two tack processes starting a master at once: the loser's ssh would find the socket taken
+    // and stay up as a plain connection nobody ends. The lock makes them take turns.
+    const release = own ? await lockFile(`${own}.lock`, signal) : async () => undefined;
+    try {
+      if ((await checkMaster(this.client, this.endpoint)) !== undefined) {
+        this.connected = true;
+        return;
+      }
+      // A master that was killed leaves its socket behind, and ssh would then run without sharing.
+      if (own) await fsp.rm(own, { force: true });
+      const failure = await startMaster(this.client, this.endpoint, signal);
+      throwIfCancelled(signal);
+      if (failure) throw this.sshError(failure);
+      this.connected = true;
+    } finally {
+      await release();
+    }
   }
 
   /** Ends the shared connection (and with it every session that rides on it). */
@@ -170,8 +199,9 @@ export class RemoteSession {
   check(result: SshCommandResult, doing: string, accept: readonly number[] = []): void {
     if (result.spawnError) throw this.sshError({ kind: 'ssh-missing', message: result.spawnError.code === 'ENOENT' ? `${this.client.program} was not found` : result.spawnError.message });
     if (result.code === 255) throw this.sshError(classifySshFailure(result.stderr));
-    if (result.code === 127 && /python3?: (command )?not found|No such file or directory/.test(result.stderr)) {
-      throw remoteErrors.create('REMOTE_NO_PYTHON', `${this.label} has no ${this.remote.python ?? 'python3'} (${result.stderr.trim().split('\n').pop()}).`, `Install Python 3 there (apt install python3), or name its Python: tack remote add ${this.remote.name} ... --python /path/to/python3 --replace`, {
+    const python = this.remote.python ?? 'python3';
+    if (result.code === 127 && result.stderr.split('\n').some((l) => l.includes(`${python}: `) && /command not found|No such file or directory|not found/.test(l))) {
+      throw remoteErrors.create('REMOTE_NO_PYTHON', `${this.label} has no ${python} (${result.stderr.trim().split('\n').pop()}).`, `Install Python 3 there (apt install python3), or name its Python: tack remote add ${this.remote.name} ... --python /path/to/python3 --replace`, {
         details: { remote: this.remote.name },
       });
     }

@@ -81,6 +81,12 @@ export async function prepareRemoteRun(options: RemoteTrainOptions): Promise<Pre
   const doctor = await runRemoteDoctor(session, { ...(signal ? { signal } : {}), ...(project.config.train.num_gpus ? { numGpus: project.config.train.num_gpus } : {}) });
   if (!doctor.ready || !doctor.probe) {
     const failed = doctor.checks.filter((c) => c.status === 'error');
+    const disk = failed.find((c) => c.id === 'disk');
+    if (disk) {
+      throw remoteErrors.create('REMOTE_DISK_FULL', `${session.label} has too little free disk: ${disk.detail}.`, `Free space there (df -h ${doctor.info.disk.path}), or use a larger volume: tack remote add ${entry.name} ... --dir /workspace/tack --replace`, {
+        details: { remote: entry.name, freeBytes: doctor.info.disk.freeBytes },
+      });
+    }
     throw remoteErrors.create(
       'REMOTE_ENGINE_NOT_READY',
       `${session.label} cannot train yet:\n${failed.map((c) => `  - ${c.label}: ${c.detail}${c.fix ? `\n    fix: ${c.fix}` : ''}`).join('\n')}`,
