@@ -262,7 +262,10 @@ export async function superviseRun(options: SuperviseOptions): Promise<TrainResu
         },
         onLines: (text) => parser.push(text),
         onFiles: poll,
-        onNotice: (message) => emit({ kind: 'link', message }),
+        onNotice: (message) => {
+          metrics.write(jsonLine({ time: new Date().toISOString(), kind: 'link', message }));
+          emit({ kind: 'link', message });
+        },
       },
       { stallTimeoutMs: options.stallTimeoutMs, stopGraceMs: options.stopGraceMs, attach, ...(banner ? { banner } : {}) },
     );

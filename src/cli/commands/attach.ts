@@ -6,7 +6,7 @@ import type { CommandSpec } from '../command.js';
 import { exitCodeFor, printOutcome } from './train.js';
 import { openAttachJob, type TrainJob } from './train-job.js';
 import { TrainDisplay } from './train-display.js';
-import { interruptMode, linkJson, remoteInterrupts } from './train-remote.js';
+import { interruptMode, linkJson, printLink, remoteInterrupts } from './train-remote.js';
 
 export const attachCommand: CommandSpec = {
   name: 'attach',
@@ -51,7 +51,10 @@ run there or to detach again. Examples:
       const doc = { kind: 'attach', run: { id: record.id, dir: record.paths.dir }, remote: { name: remote, runDir: record.meta.remote?.runDir, link: linkJson(transport.stats) }, outcome: result };
       job?.done(doc, exitCodeFor(result));
       if (ctx.json) ctx.printJson(doc);
-      else printOutcome(ctx, result, record.paths.dir);
+      else {
+        printOutcome(ctx, result, record.paths.dir);
+        printLink(ctx, remote, transport.stats);
+      }
       return exitCodeFor(result);
     } catch (error) {
       job?.fail(error);

@@ -4,7 +4,7 @@
  * (sync and download progress, link notices) and Ctrl-C that asks whether to stop the remote
  * run or to leave it going.
  */
-import type { ProgressEvent } from '../../core/index.js';
+import { formatBytes, type ProgressEvent } from '../../core/index.js';
 import type { DatasetManifest } from '../../dataset/index.js';
 import type { Project } from '../../project/index.js';
 import { lockFollow, prepareRemoteResume, prepareRemoteRun, type LinkStats, type PreparedRemoteRun, type RemoteProgressKind, type RemoteTransport } from '../../remote/index.js';
@@ -78,6 +78,11 @@ function remoteProgress(ctx: CommandContext): { onProgress: (kind: RemoteProgres
       bar?.bar.finish();
     },
   };
+}
+
+/** One line on what came home from the remote (text mode). */
+export function printLink(ctx: CommandContext, remote: string, stats: LinkStats): void {
+  ctx.print(`  from ${remote}: ${stats.pulledFiles} file(s) brought home (${formatBytes(stats.pulledBytes)})${stats.reconnects ? `, ${stats.reconnects} reconnect(s)` : ''}`);
 }
 
 export function linkJson(stats: LinkStats) {

@@ -10,7 +10,7 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { formatFinding } from '../render.js';
 import { TrainDisplay } from './train-display.js';
 import { openTrainJob, type TrainJob } from './train-job.js';
-import { launchOnRemote, linkJson, prepareOnRemote, resumeOnRemote } from './train-remote.js';
+import { launchOnRemote, linkJson, prepareOnRemote, printLink, resumeOnRemote } from './train-remote.js';
 
 /** Quotes an argument for display the way a POSIX shell would need it. */
 export function shellQuote(arg: string): string {
@@ -184,7 +184,10 @@ async function train(ctx: CommandContext, { values, positionals }: CommandInput,
       const remoteDoc = { kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, remote: { name: plan.meta.remote.name, runDir: plan.meta.remote.runDir, link: linkJson(transport.stats) }, outcome: result };
       job?.done(remoteDoc, exitCodeFor(result));
       if (ctx.json) ctx.printJson(remoteDoc);
-      else printOutcome(ctx, result, plan.paths.dir);
+      else {
+        printOutcome(ctx, result, plan.paths.dir);
+        printLink(ctx, plan.meta.remote.name, transport.stats);
+      }
       return exitCodeFor(result);
     }
     if (on) throw cliErrors.create('CLI_BAD_OPTION', `Run ${plan.id} trained on this machine; it resumes here, not on ${on}.`, `Run: tack train ${projectArg} --resume (without --on), or start a new run with --on ${on}.`);
@@ -225,6 +228,7 @@ async function train(ctx: CommandContext, { values, positionals }: CommandInput,
     if (ctx.json) ctx.printJson(remoteDoc);
     else {
       printOutcome(ctx, result, run.paths.dir);
+      printLink(ctx, on, remote.transport.stats);
       if (result.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
     }
     return exitCodeFor(result);
