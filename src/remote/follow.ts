@@ -343,7 +343,7 @@ class RunFollower {
       case 'log-shorter':
         return { code: null, signal: null, stopReason: 'remote-gone' };
       case 'lost':
-        return { code: null, signal: null, lost: true };
+        return { code: null, signal: null, lost: { message: `The run on ${this.session.remote.name} ended without a record of how (its supervisor there vanished: the machine restarted, or it was killed)` } };
       default:
         return undefined;
     }

@@ -28,3 +28,5 @@ export { planResume, resumeRun, type ResumePlan } from './resume.js';
 export { probeEngine, runEngineDoctor, installEngine, canReach, localInstallMachine, type EngineDoctorResult, type InstallResult, type InstallRunOptions, type InstallMachine } from './engine-ops.js';
 export { exportBundle, buildRunScript, type ExportBundleOptions, type ExportBundleResult } from './export-bundle.js';
 export { writeZip, type ZipEntry } from './zip.js';
+export { listZip, extractZipEntry, ZipReadError, type ZipListing } from './unzip.js';
+export { importBundle, type ImportBundleOptions, type ImportBundleResult, type BundlePlan } from './import-bundle.js';

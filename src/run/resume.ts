@@ -61,6 +61,9 @@ export async function planResume(project: Project, engine: TrainerEngine = sdScr
   if (last.status === 'running') {
     throw runErrors.create('RUN_ALREADY_RUNNING', `Run ${last.id} is still running (supervisor pid ${last.meta.supervisor?.pid}).`, 'Wait for it, or stop it with Ctrl-C in its terminal.', { details: { run: last.id } });
   }
+  if (last.meta.importedFrom) {
+    throw runErrors.create('RUN_NOTHING_TO_RESUME', `The newest run ${last.id} was trained elsewhere and imported from ${last.meta.importedFrom.source}.`, 'Continue it where it trained (./train.sh --resume in the bundle folder), then tack runs import it again with --force; or start a new run here.', { details: { run: last.id } });
+  }
   if (last.status === 'succeeded') {
     throw runErrors.create('RUN_NOTHING_TO_RESUME', `The newest run ${last.id} finished successfully; there is nothing to resume.`, 'Start a new run with tack train <project>.', { details: { run: last.id } });
   }

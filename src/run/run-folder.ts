@@ -97,6 +97,8 @@ export interface RunMeta {
   readonly attempts: readonly RunAttempt[];
   readonly outcome?: RunOutcome;
   readonly remote?: RunRemote;
+  /** A run trained elsewhere from a bundle (tack export --bundle) and brought in with tack runs import. */
+  readonly importedFrom?: { readonly source: string; readonly bundleId?: string; readonly importedAt: string };
 }
 
 export interface RunPaths {

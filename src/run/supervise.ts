@@ -357,11 +357,11 @@ export async function superviseRun(options: SuperviseOptions): Promise<TrainResu
   const ctx = { stallMinutes: Math.round((options.stallTimeoutMs / 60000) * 100) / 100, exitCode: exit.code, signal: exit.signal, checkpoints: ckList.length, projectArg: options.projectArg };
   let outcome: RunOutcome;
   const fail = (reason: FailureReason, engineMessage?: string): RunOutcome => ({ kind: 'failed', reason, ...describeFailure(reason, engineMessage, ctx), lastLines: parser.recent.slice(-15), ...common });
-  if (exit.lost && !stopReason) {
+  if (exit.lost && !stopReason && !pickFailure(failures)) {
     outcome = {
       kind: 'interrupted',
-      message: `The run on ${transport.where} ended without a record of how (its supervisor vanished: the machine restarted, or it was killed) at step ${progress.step}/${totalSteps}; ${ckList.length} checkpoint(s) were brought home.`,
-      hint: `Continue with: tack train ${options.projectArg} --resume`,
+      message: `${exit.lost.message} at step ${progress.step}/${totalSteps}; ${ckList.length} checkpoint(s) were kept.`,
+      hint: exit.lost.hint ?? `Continue with: tack train ${options.projectArg} --resume`,
       ...common,
     };
   } else if (exit.stopReason === 'remote-gone') outcome = fail('remote-gone');

@@ -21,8 +21,8 @@ export interface TrainerExit {
   readonly endedAt?: string;
   /** tack stopped following; the trainer goes on (a remote run). */
   readonly detached?: boolean;
-  /** The far side's supervisor vanished without recording an end (the machine restarted). */
-  readonly lost?: boolean;
+  /** The run ended without a record of how (a remote machine restarted, a bundle's log just stops): what is known, in words. */
+  readonly lost?: { readonly message: string; readonly hint?: string };
 }
 
 export interface TrainerOutput {
