@@ -99,11 +99,14 @@ export function deriveJobStatus(job: JobRecord, probes: StatusProbes): { status:
  * A training whose worker process on this machine is gone while its run goes on elsewhere (a
  * remote run: tack was killed or crashed, the trainer was not). Nobody brings its results
  * home; the dispatcher starts a worker that follows it again. A run left going on purpose
- * (its worker recorded as remote) is not orphaned: tack attach follows it when the user wants.
+ * (its worker recorded as remote) is not orphaned, unless someone asked to stop it: tack attach
+ * follows it when the user wants.
  */
 export function isOrphanedRun(job: JobRecord, probes: StatusProbes): boolean {
-  if (job.state !== 'running' || job.kind !== 'train' || !job.project || !job.runId || job.worker?.kind !== 'local') return false;
-  if (workerAlive(job, probes).alive) return false;
+  if (job.state !== 'running' || job.kind !== 'train' || !job.project || !job.runId) return false;
+  // A stop asked for a run left going on purpose also needs a worker: it sends the stop and brings the results home.
+  if (job.worker?.kind !== 'local' && !job.cancelRequestedAt) return false;
+  if (job.worker?.kind === 'local' && workerAlive(job, probes).alive) return false;
   return probes.runStatus(job.project, job.runId) === 'running';
 }
 

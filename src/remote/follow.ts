@@ -164,6 +164,7 @@ class RunFollower {
   private detaching = false;
   private finished = false;
   private pendingStop: StopReason | undefined;
+  private stopAsked = false;
   private readonly queue = new Map<string, [number, number]>();
   private pulling: Promise<void> | undefined;
   private pullFailed = false;
@@ -187,12 +188,14 @@ class RunFollower {
   }
 
   stop(reason: StopReason): void {
+    this.stopAsked = true;
     this.pendingStop ??= reason;
     void this.sendStop();
   }
 
   detach(): void {
-    if (this.finished) return;
+    // Once a stop was asked for, tack sees it through (and brings the results home).
+    if (this.finished || this.stopAsked) return;
     this.detaching = true;
     this.quiet.abort();
     if (this.child) killGroup(this.child);

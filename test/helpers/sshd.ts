@@ -22,6 +22,8 @@ export interface TestSshd {
   /** Everything of this server and its clients lives here. */
   readonly dir: string;
   readonly port: number;
+  /** The server's own pid. */
+  readonly pid: number;
   /** `user@127.0.0.1:port`, as `tack remote add` takes it. */
   readonly target: string;
   /** The client config (ssh -F): known_hosts and identity inside `dir`. */
@@ -37,6 +39,23 @@ export interface TestSshd {
   /** Kills the control masters (a dropped connection). */
   killMasters(): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** Every process below `pid` (Linux /proc). */
+async function descendants(pid: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid) parents.set(Number(entry), ppid);
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parents) if (parent === p) (out.push(child), walk(child));
+  };
+  walk(pid);
+  return out;
 }
 
 export function sshdAvailable(): boolean {
@@ -144,6 +163,7 @@ export async function startSshd(root: string, name: string, options: StartSshdOp
   return {
     dir,
     port,
+    pid: child.pid as number,
     target: `${user}@127.0.0.1:${port}`,
     sshConfig,
     knownHosts,
@@ -174,6 +194,14 @@ export async function startSshd(root: string, name: string, options: StartSshdOp
       // test under this folder's remote root: stop it too, so nothing outlives the suite.
       for (const pid of await processesMentioning(dir)) {
         if (pid === child.pid) continue;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      // Its connections (one process tree per client) end with it, so no client waits on them.
+      for (const pid of await descendants(child.pid as number)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {

@@ -26,10 +26,11 @@ import { prepareCommand } from './prepare.js';
 import { presetExportCommand, presetImportCommand, presetListCommand, presetShowCommand } from './preset.js';
 import { removeCommand } from './remove.js';
 import { remoteAddCommand, remoteDoctorCommand, remoteListCommand, remoteRemoveCommand } from './remote.js';
+import { queueAddCommand, queueCancelCommand, queueCommand } from './queue.js';
 import { runsCommand } from './runs.js';
 import { runsImportCommand } from './runs-import.js';
 import { tagsCommand } from './tags.js';
 import { trainCommand } from './train.js';
 
 /** Every command, in the order `tack --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, attachCommand, runsCommand, runsImportCommand, samplesCommand, evaluateCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, jobsCommand, jobsShowCommand, jobsCancelCommand, jobsFollowCommand, jobsWorkCommand, remoteAddCommand, remoteListCommand, remoteRemoveCommand, remoteDoctorCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];
+export const COMMANDS: readonly CommandSpec[] = [initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, attachCommand, queueCommand, queueAddCommand, queueCancelCommand, runsCommand, runsImportCommand, samplesCommand, evaluateCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, jobsCommand, jobsShowCommand, jobsCancelCommand, jobsFollowCommand, jobsWorkCommand, remoteAddCommand, remoteListCommand, remoteRemoveCommand, remoteDoctorCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];
