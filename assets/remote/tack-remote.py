@@ -195,7 +195,7 @@ def cmd_info():
     engine = locate_engine(root, req.get("sdScripts"), req.get("python"))
     result = {
         "version": VERSION, "hostname": socket.gethostname(), "system": os.uname().sysname, "release": os.uname().release, "machine": os.uname().machine,
-        "agentPython": sys.version.split()[0], "home": os.path.expanduser("~"), "root": root, "rootExists": os.path.isdir(root),
+        "agentPython": sys.version.split()[0], "agentExecutable": sys.executable, "home": os.path.expanduser("~"), "root": root, "rootExists": os.path.isdir(root),
         "disk": disk_usage(root), "rsync": shutil.which("rsync"), "tar": shutil.which("tar"), "git": shutil.which("git"), "nvidiaSmi": nvidia_smi(), "engine": engine,
     }
     script = req.get("probeScript")

@@ -50,6 +50,8 @@ export interface RemoteInfo {
   readonly release: string;
   readonly machine: string;
   readonly agentPython: string;
+  /** The interpreter that ran the helper, as a full path (used for later calls: a version-manager shim can cost a third of a second). */
+  readonly agentExecutable?: string;
   readonly home: string;
   /** The remote folder, absolute. */
   readonly root: string;
@@ -103,6 +105,7 @@ export class RemoteSession {
   readonly endpoint: SshEndpoint;
   private connected = false;
   private root: string | undefined;
+  private python: string | undefined;
 
   constructor(readonly remote: RemoteEntry, env: NodeJS.ProcessEnv) {
     this.client = sshClientFor(env);
@@ -183,7 +186,7 @@ export class RemoteSession {
 
   /** The remote command line that runs the helper with `args`. */
   helperCommand(args: readonly string[]): string {
-    return formatRemoteCommand([this.remote.python ?? 'python3', this.helperPath, ...args]);
+    return formatRemoteCommand([this.python ?? this.remote.python ?? 'python3', this.helperPath, ...args]);
   }
 
   private async uploadHelper(signal?: AbortSignal): Promise<void> {
@@ -265,6 +268,7 @@ export class RemoteSession {
       { timeoutMs: ((request.probeTimeoutSec ?? 0) + 60) * 1000, doing: 'looking at the machine', ...(signal ? { signal } : {}) },
     );
     this.root = info.root;
+    if (info.agentExecutable?.startsWith('/')) this.python = info.agentExecutable;
     return info;
   }
 }

@@ -70,13 +70,16 @@ const SYNC_MARGIN_BYTES = 256 * 1024 * 1024;
 
 export async function syncToRemote(session: RemoteSession, request: SyncRequest): Promise<SyncResult> {
   const started = Date.now();
-  const local = await hashLocalFiles(request.files, request.cacheFile, request.signal);
   const scope = [...new Set([...request.mirror, ...request.files.map((f) => f.rel)])];
-  const remote = await session.helperJson<{ files: Record<string, { size: number; sha256: string }>; disk: { freeBytes: number; path: string } }>(
-    ['manifest'],
-    { root: request.remoteRoot, paths: scope },
-    { doing: 'comparing files', ...(request.signal ? { signal: request.signal } : {}) },
-  );
+  // Both sides hash at the same time.
+  const [local, remote] = await Promise.all([
+    hashLocalFiles(request.files, request.cacheFile, request.signal),
+    session.helperJson<{ files: Record<string, { size: number; sha256: string }>; disk: { freeBytes: number; path: string } }>(
+      ['manifest'],
+      { root: request.remoteRoot, paths: scope },
+      { doing: 'comparing files', ...(request.signal ? { signal: request.signal } : {}) },
+    ),
+  ]);
   const send = request.files.filter((f) => remote.files[f.rel]?.sha256 !== local.get(f.rel)?.sha256);
   const bytes = send.reduce((sum, f) => sum + (local.get(f.rel)?.size ?? 0), 0);
   const inScope = (rel: string) => request.mirror.some((dir) => rel === dir || rel.startsWith(`${dir}/`));
