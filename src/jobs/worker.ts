@@ -94,7 +94,12 @@ export function startForegroundJob(store: JobStore, spec: JobSpec, options: { re
     }
     return store.insert({ origin: 'terminal', ...spec }, { state: 'running', worker: currentProcessWorker() });
   });
-  const reporter = storeReporter(store, job.id, options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {});
+  return foregroundHandle(store, job, options.heartbeatMs);
+}
+
+/** The calling process as the worker of running job `job`: its reporter, and its end recorded once. */
+function foregroundHandle(store: JobStore, job: JobRecord, heartbeatMs: number | undefined): ForegroundJob {
+  const reporter = storeReporter(store, job.id, heartbeatMs ? { heartbeatMs } : {});
   let ended = false;
   return {
     job,
@@ -121,21 +126,5 @@ export function adoptRunningJob(store: JobStore, id: number, options: { readonly
   const job = store.get(id);
   if (!job || job.state !== 'running') return undefined;
   store.setWorker(id, currentProcessWorker());
-  const reporter = storeReporter(store, id, options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {});
-  let ended = false;
-  return {
-    job: store.require(id),
-    id,
-    signal: reporter.signal,
-    progress: reporter.progress,
-    event: reporter.event,
-    setRunId: reporter.setRunId,
-    finish(end) {
-      if (ended) return;
-      ended = true;
-      reporter.close();
-      if (end.status !== 'detached') store.finish(id, end);
-      else if (end.worker) store.setWorker(id, end.worker);
-    },
-  };
+  return foregroundHandle(store, store.require(id), options.heartbeatMs);
 }
