@@ -8,12 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import http from 'node:http';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runTack, tempDir } from './helpers/cli.js';
-import { FAKE_SD_SCRIPTS, makeTrainingProject } from './helpers/fake-engine.js';
+import { makeFakeSdScriptsRepo, makeTrainingProject, startPipIndex } from './helpers/fake-engine.js';
 import { addRemote, remoteRoot, remoteTestEnv, useLocalModelThere } from './helpers/remote.js';
 import { freePort, skipWithoutSshd, startSshd, type TestSshd } from './helpers/sshd.js';
 
@@ -173,19 +172,10 @@ test('a remote whose disk is too full for the upload is refused before anything 
 test('engine install --on: the pinned checkout, a venv and the requirements on the remote; doctor then finds it there', async (t) => {
   const s = await server(t);
   if (!s) return;
-  const repo = path.join(root.dir, 'sd-scripts-repo');
-  await cp(FAKE_SD_SCRIPTS, repo, { recursive: true, filter: (src) => !src.includes(`${path.sep}venv`) && !src.includes(`${path.sep}site`) });
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' }).trim();
-  git('init', '-q');
-  git('add', '.');
-  git('commit', '-q', '-m', 'fake sd-scripts');
-  const commit = git('rev-parse', 'HEAD');
-  // pip needs no download for an empty requirements.txt, but the reachability check wants an index.
-  const index = http.createServer((_req, res) => res.end('<html></html>'));
-  await new Promise<void>((resolve) => index.listen(0, '127.0.0.1', resolve));
-  const port = (index.address() as { port: number }).port;
+  const { repo, commit } = await makeFakeSdScriptsRepo(path.join(root.dir, 'sd-scripts-repo'));
+  const index = await startPipIndex();
   try {
-    const env = remoteTestEnv(root.dir, s, { PIP_INDEX_URL: `http://127.0.0.1:${port}/simple` });
+    const env = remoteTestEnv(root.dir, s, { PIP_INDEX_URL: index.url });
     const dir = path.join(s.dir, 'install-root');
     const add = await runTack(['remote', 'add', 'fresh', s.target, '--dir', dir], { env });
     assert.equal(add.code, 0, add.stderr);

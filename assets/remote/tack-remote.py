@@ -753,45 +753,33 @@ def cmd_run():
     return child.wait()
 
 
+COMMANDS = {
+    "version": lambda args: emit({"version": VERSION}),
+    "info": lambda args: cmd_info(),
+    "manifest": lambda args: cmd_manifest(),
+    "receive": lambda args: cmd_receive(args[0]),
+    "pack": lambda args: cmd_pack(),
+    "delete": lambda args: cmd_delete(),
+    "launch": lambda args: cmd_launch(args[0]),
+    "supervise": lambda args: cmd_supervise(args[0]),
+    "follow": lambda args: cmd_follow(args[0]),
+    "stop": lambda args: cmd_stop(args[0], args[1] if len(args) > 1 else "cancelled"),
+    "status": lambda args: cmd_status(),
+    "fetch": lambda args: cmd_fetch(),
+    "header": lambda args: cmd_header(args[0]),
+    "reach": lambda args: cmd_reach(),
+    "run": lambda args: cmd_run(),
+    "dirstate": lambda args: cmd_dirstate(),
+}
+
+
 def main(argv):
-    if len(argv) < 2:
-        sys.stderr.write(__doc__)
+    command = COMMANDS.get(argv[1]) if len(argv) > 1 else None
+    if command is None:
+        sys.stderr.write("tack-remote: unknown command %s\n%s" % (argv[1:2], __doc__))
         return 2
-    cmd, args = argv[1], argv[2:]
     try:
-        if cmd == "version":
-            emit({"version": VERSION})
-            return 0
-        if cmd == "info":
-            return cmd_info()
-        if cmd == "manifest":
-            return cmd_manifest()
-        if cmd == "receive":
-            return cmd_receive(args[0])
-        if cmd == "pack":
-            return cmd_pack()
-        if cmd == "delete":
-            return cmd_delete()
-        if cmd == "launch":
-            return cmd_launch(args[0])
-        if cmd == "supervise":
-            return cmd_supervise(args[0])
-        if cmd == "follow":
-            return cmd_follow(args[0])
-        if cmd == "stop":
-            return cmd_stop(args[0], args[1] if len(args) > 1 else "cancelled")
-        if cmd == "status":
-            return cmd_status()
-        if cmd == "fetch":
-            return cmd_fetch()
-        if cmd == "header":
-            return cmd_header(args[0])
-        if cmd == "reach":
-            return cmd_reach()
-        if cmd == "run":
-            return cmd_run()
-        if cmd == "dirstate":
-            return cmd_dirstate()
+        return command(argv[2:])
     except BrokenPipeError:
         return 141
     except OSError as e:
@@ -799,8 +787,6 @@ def main(argv):
             sys.stderr.write("tack-remote: No space left on device: %s\n" % e)
             return 28
         raise
-    sys.stderr.write("tack-remote: unknown command %s\n" % cmd)
-    return 2
 
 
 if __name__ == "__main__":

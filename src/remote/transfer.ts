@@ -68,6 +68,23 @@ function rsyncCounter(onBytes?: (bytes: number) => void): (chunk: Buffer) => voi
   };
 }
 
+/** tack's helper as a stream (a tar going either way): its stderr kept, stopped by the signal. */
+function helperStream(session: RemoteSession, args: readonly string[], signal: AbortSignal | undefined) {
+  const child = session.spawnHelper(args, 'pipe');
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const onAbort = () => killGroup(child);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  child.stdin?.on('error', () => undefined);
+  const closed = new Promise<SshCommandResult>((resolve) =>
+    child.once('close', (code, sig) => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve({ code, signal: sig, stdout: Buffer.alloc(0), stderr, timedOut: false });
+    }),
+  );
+  return { child, closed, stderr: () => stderr };
+}
+
 /** Sends `rels` (relative to `localRoot`) into `remoteRoot`. */
 export async function pushFiles(session: RemoteSession, method: 'rsync' | 'tar', localRoot: string, remoteRoot: string, rels: readonly string[], options: TransferOptions = {}): Promise<void> {
   if (!rels.length) return;
@@ -80,23 +97,16 @@ export async function pushFiles(session: RemoteSession, method: 'rsync' | 'tar',
     if (result.spawnError || result.code !== 0) throw transferError(session, 'sending files', result);
     return;
   }
-  const child = session.spawnHelper(['receive', remoteRoot], 'pipe');
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const onAbort = () => killGroup(child);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-  child.stdin?.on('error', () => undefined);
+  const { child, closed, stderr } = helperStream(session, ['receive', remoteRoot], options.signal);
   try {
     await writeTar(child.stdin as NonNullable<typeof child.stdin>, rels.map((rel) => ({ name: rel.split(path.sep).join('/'), file: path.join(localRoot, rel) })), options.onBytes);
   } catch (error) {
     killGroup(child);
-    if (!stderr) throw error;
+    if (!stderr()) throw error;
   }
   const exit = await closed;
-  options.signal?.removeEventListener('abort', onAbort);
   throwIfCancelled(options.signal);
-  if (exit.code !== 0) throw transferError(session, 'sending files', { code: exit.code, signal: exit.signal, stdout: Buffer.alloc(0), stderr, timedOut: false });
+  if (exit.code !== 0) throw transferError(session, 'sending files', exit);
 }
 
 /** Brings `rels` (relative to `remoteRoot`) into `localRoot`, each file whole; returns the files written. */
@@ -115,13 +125,7 @@ export async function pullFiles(session: RemoteSession, method: 'rsync' | 'tar',
     for (const rel of rels) if (await fsp.stat(path.join(localRoot, rel)).then((s) => s.isFile(), () => false)) present.push(rel);
     return present;
   }
-  const child = session.spawnHelper(['pack'], 'pipe');
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const onAbort = () => killGroup(child);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-  child.stdin?.on('error', () => undefined);
+  const { child, closed } = helperStream(session, ['pack'], options.signal);
   child.stdin?.end(JSON.stringify({ root: remoteRoot, paths: rels }));
   let written: string[] = [];
   let extractError: unknown;
@@ -132,8 +136,7 @@ export async function pullFiles(session: RemoteSession, method: 'rsync' | 'tar',
     killGroup(child);
   }
   const exit = await closed;
-  options.signal?.removeEventListener('abort', onAbort);
   throwIfCancelled(options.signal);
-  if (exit.code !== 0 || extractError) throw transferError(session, 'bringing files home', { code: exit.code, signal: exit.signal, stdout: Buffer.alloc(0), stderr: stderr || String(extractError), timedOut: false });
+  if (exit.code !== 0 || extractError) throw transferError(session, 'bringing files home', { ...exit, stderr: exit.stderr || String(extractError) });
   return written;
 }

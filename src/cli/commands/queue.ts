@@ -6,25 +6,17 @@
  * is followed again the next time the queue moves (tack queue does that).
  */
 import path from 'node:path';
-import { formatDuration } from '../../core/index.js';
-import { cancelJob, liveProbes, LOCAL_MACHINE, viewJob, type JobProgress, type JobStore, type JobView } from '../../jobs/index.js';
+import { cancelJob, liveProbes, LOCAL_MACHINE, viewJob, type JobStore, type JobView } from '../../jobs/index.js';
 import { loadProject } from '../../project/index.js';
 import { findRemote } from '../../remote/index.js';
 import { choiceOption, stringOption, type CommandContext, type CommandSpec } from '../command.js';
 import { cliErrors } from '../errors.js';
 import { checkJobInputs } from '../job-commands.js';
-import { jobSummaryJson, openJobStore, startQueuedJobs } from '../jobs-runtime.js';
+import { formatJobProgress, jobSummaryJson, startQueuedJobs, withJobStore } from '../jobs-runtime.js';
 import { formatTable } from '../render.js';
 
 function withStore<T>(ctx: CommandContext, fn: (store: JobStore) => Promise<T> | T): Promise<T> {
-  const store = openJobStore(ctx.env);
-  return Promise.resolve(fn(store)).finally(() => store.close());
-}
-
-function progressText(p: JobProgress | null): string {
-  if (!p) return '';
-  const eta = p.etaSec != null ? `, ${formatDuration(p.etaSec * 1000)} left` : '';
-  return `${p.label} ${p.done}/${p.total}${p.epoch ? `, epoch ${p.epoch}/${p.totalEpochs}` : ''}${eta}`;
+  return withJobStore(ctx.env, fn);
 }
 
 /** The trainings of the queue: waiting and running ones, then the `recent` last ended ones. */
@@ -74,7 +66,7 @@ follows again a remote run whose tack was killed while the run went on there. Ex
         ctx.print('The queue is empty. Add a training: tack queue add <project> [--on <remote>]');
         return;
       }
-      const rows = jobs.map((j) => [j.id, j.machine, j.project ? path.basename(j.project) : '-', j.status === 'queued' ? `queued (#${order.get(j.id)})` : j.status, j.status === 'running' ? progressText(j.progress) : j.runId ?? '', (j.startedAt ?? j.createdAt).replace('T', ' ').slice(0, 19)]);
+      const rows = jobs.map((j) => [j.id, j.machine, j.project ? path.basename(j.project) : '-', j.status === 'queued' ? `queued (#${order.get(j.id)})` : j.status, j.status === 'running' ? formatJobProgress(j.progress) : j.runId ?? '', (j.startedAt ?? j.createdAt).replace('T', ' ').slice(0, 19)]);
       ctx.print(formatTable(['job', 'machine', 'project', 'status', 'progress / run', 'since'], rows));
       for (const j of started) ctx.print(`started job ${j.id} on ${j.machine}`);
     });

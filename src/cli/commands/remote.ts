@@ -21,9 +21,7 @@ import {
 import { choiceOption, stringListOption, stringOption, type CommandSpec } from '../command.js';
 import { cliErrors } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { formatTable } from '../render.js';
-
-const MARKS = { ok: ' ok ', warning: 'warn', error: 'FAIL', skipped: 'skip' } as const;
+import { formatCheck, formatTable } from '../render.js';
 
 function expandHome(file: string, cwd: string): string {
   if (file === '~' || file.startsWith('~/')) return path.join(os.homedir(), file.slice(1));
@@ -186,10 +184,7 @@ Exit code 4 when a check fails. Example:
         checks: result.checks,
       });
     } else {
-      for (const c of result.checks) {
-        ctx.print(`[${MARKS[c.status]}] ${c.label.padEnd(13)} ${c.detail}`);
-        if (c.fix && c.status !== 'ok') ctx.print(`       ${' '.repeat(13)} fix: ${c.fix}`);
-      }
+      for (const c of result.checks) for (const line of formatCheck(c)) ctx.print(line);
       ctx.print();
       ctx.print(result.ready ? `${entry.name} is ready to train${result.gpuProfile ? ` (GPU profile ${result.gpuProfile.name})` : ''}: tack train <project> --on ${entry.name}` : `${entry.name} is not ready to train: fix the FAIL lines above.`);
     }
