@@ -55,7 +55,9 @@ test('a whole run on a remote with two GPUs: live progress, every checkpoint and
   const s = await server(t);
   if (!s) return;
   const env = remoteTestEnv(root.dir, s);
-  await addRemote(root.dir, s, 'pod', { env: { FAKE_GPUS: 'NVIDIA GeForce RTX 4090:24564,NVIDIA GeForce RTX 4090:24564', FAKE_SD_SCRIPTS_STEP_SECONDS: '0.05' } });
+  // A folder name a shell would split and misquote: every path reaches the remote as data.
+  const there = path.join(s.dir, "tack's folder");
+  await addRemote(root.dir, s, 'pod', { dir: there, env: { FAKE_GPUS: 'NVIDIA GeForce RTX 4090:24564,NVIDIA GeForce RTX 4090:24564', FAKE_SD_SCRIPTS_STEP_SECONDS: '0.05' } });
   const project = await makeTrainingProject(root.dir, 'whole', { env, plan: { epochs: 3 } });
   await useLocalModelThere(project);
   const result = await runTack(['train', project, '--on', 'pod'], { env });
@@ -69,7 +71,7 @@ test('a whole run on a remote with two GPUs: live progress, every checkpoint and
   const run = await readRunJson(runDir);
   assert.equal(run.status, 'succeeded');
   assert.equal(run.remote?.name, 'pod');
-  assert.ok(run.remote?.runDir.startsWith(path.join(remoteRoot(s), 'projects', 'whole-')), run.remote?.runDir);
+  assert.ok(run.remote?.runDir.startsWith(path.join(there, 'projects', 'whole-')), run.remote?.runDir);
   const files = await assertSameOutput(runDir, run.remote?.runDir as string);
   assert.ok(files.includes('whole.safetensors') && files.some((f) => f.startsWith('sample/')), files.join(', '));
   const metrics = (await readFile(path.join(runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
@@ -154,7 +156,7 @@ test('without rsync, files go as tar over ssh, whole and resumable by file', asy
   const s = await server(t);
   if (!s) return;
   const env = remoteTestEnv(root.dir, s);
-  await addRemote(root.dir, s, 'tarpod', { transfer: 'tar' });
+  await addRemote(root.dir, s, 'tarpod', { transfer: 'tar', dir: path.join(s.dir, 'tar $root; with spaces') });
   const project = await makeTrainingProject(root.dir, 'tarred', { env });
   await useLocalModelThere(project);
   const result = await runTack(['train', project, '--on', 'tarpod', '--json'], { env });

@@ -140,7 +140,7 @@ export function buildRemoteDoctor(name: string, label: string, info: RemoteInfo,
       ...(busy.length ? { fix: `Another program holds GPU memory (${busy.map((g) => `GPU ${g.index}: ${(g.usedMiB / 1024).toFixed(1)} GiB`).join(', ')}), often a web UI the pod template started: stop it (nvidia-smi shows the process) before training.` } : {}),
     });
   } else {
-    checks.push({ id: 'nvidia-smi', status: probe?.gpus.length ? 'ok' : 'warning', label: 'nvidia-smi', detail: smi.error ?? 'no GPUs listed', ...(probe?.gpus.length ? {} : { fix: 'No NVIDIA driver answered: this machine may have no GPU.' }) });
+    checks.push({ id: 'nvidia-smi', status: probe?.gpus.length ? 'ok' : 'warning', label: 'nvidia-smi', detail: `${smi.error ?? 'no GPUs listed'}${probe?.gpus.length ? ` (torch sees ${probe.gpus.length} GPU(s))` : ''}`, ...(probe?.gpus.length ? {} : { fix: 'No NVIDIA driver answered: this machine may have no GPU.' }) });
   }
   for (const c of report.checks) {
     const fix = c.status === 'ok' ? undefined : remoteFix(c, name, location);

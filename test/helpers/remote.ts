@@ -15,6 +15,8 @@ export interface AddRemoteOptions {
   readonly env?: Record<string, string>;
   readonly transfer?: 'auto' | 'rsync' | 'tar';
   readonly extraArgs?: readonly string[];
+  /** tack's folder there (default remoteRoot(sshd)). */
+  readonly dir?: string;
 }
 
 /** The environment for tack in these tests: the fake engine's folders and the server's ssh config. */
@@ -30,7 +32,7 @@ export function remoteRoot(sshd: TestSshd): string {
 /** `tack remote add <name>` for the server, with the fake engine there. */
 export async function addRemote(root: string, sshd: TestSshd, name: string, options: AddRemoteOptions = {}): Promise<void> {
   const env = { FAKE_GPUS: RTX_4090, FAKE_SD_SCRIPTS_STEP_SECONDS: '0.02', ...(options.env ?? {}) };
-  const args = ['remote', 'add', name, sshd.target, '--dir', remoteRoot(sshd), '--sd-scripts', FAKE_SD_SCRIPTS, '--replace', ...Object.entries(env).map(([k, v]) => `--env=${k}=${v}`), ...(options.transfer ? ['--transfer', options.transfer] : []), ...(options.extraArgs ?? [])];
+  const args = ['remote', 'add', name, sshd.target, '--dir', options.dir ?? remoteRoot(sshd), '--sd-scripts', FAKE_SD_SCRIPTS, '--replace', ...Object.entries(env).map(([k, v]) => `--env=${k}=${v}`), ...(options.transfer ? ['--transfer', options.transfer] : []), ...(options.extraArgs ?? [])];
   const result = await runTack(args, { env: remoteTestEnv(root, sshd) });
   if (result.code !== 0) throw new Error(`tack remote add failed: ${result.stderr}`);
 }

@@ -15,6 +15,16 @@ import type { ProgressBar } from '../output.js';
 
 export type InterruptMode = 'ask' | 'stop' | 'detach';
 
+/** The terminal's keys (process.stdin; a test passes its own). */
+export interface KeyInput {
+  readonly isTTY?: boolean;
+  setRawMode?(raw: boolean): unknown;
+  resume(): unknown;
+  pause(): unknown;
+  on(event: 'data', listener: (key: Buffer) => void): unknown;
+  removeListener(event: 'data', listener: (key: Buffer) => void): unknown;
+}
+
 export interface Interrupts {
   readonly stop: AbortSignal;
   readonly detach: AbortSignal;
@@ -25,22 +35,21 @@ export interface Interrupts {
  * What Ctrl-C means for a remote run. On a terminal tack asks (s: stop the run there,
  * d: leave it going); otherwise --on-interrupt decides (default stop, like a local run).
  */
-export function remoteInterrupts(ctx: CommandContext, mode: InterruptMode, remote: string, projectArg: string): Interrupts {
+export function remoteInterrupts(ctx: Pick<CommandContext, 'signal' | 'stderr'>, mode: InterruptMode, remote: string, projectArg: string, stdin: KeyInput = process.stdin): Interrupts {
   const stop = new AbortController();
   const detach = new AbortController();
-  const stdin = process.stdin;
   let asking = false;
   const decide = (choice: 'stop' | 'detach') => (choice === 'stop' ? stop : detach).abort();
   const ask = () => {
     asking = true;
     ctx.stderr.write(`\nThe run goes on on ${remote} while you choose: [s] stop it there, [d] detach (tack attach ${projectArg} follows it again)? `);
-    stdin.setRawMode(true);
+    stdin.setRawMode?.(true);
     stdin.resume();
     const onKey = (key: Buffer) => {
       const k = key.toString().toLowerCase();
       if (k !== 's' && k !== 'd' && k !== '\u0003') return;
       stdin.removeListener('data', onKey);
-      stdin.setRawMode(false);
+      stdin.setRawMode?.(false);
       stdin.pause();
       ctx.stderr.write(k === 's' ? 'stop\n' : 'detach\n');
       decide(k === 's' ? 'stop' : 'detach');
