@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { runTack, tempDir } from './helpers/cli.js';
 import { editConfig, makeTrainingProject, writeFakeSdxlModel } from './helpers/fake-engine.js';
-import { addRemote, filesUnder, newestRun, readRunJson, remoteRoot, remoteTestEnv, useLocalModelThere } from './helpers/remote.js';
+import { addRemote, filesUnder, newestRun, readRunJson, remoteTestEnv, useLocalModelThere } from './helpers/remote.js';
 import { skipWithoutSshd, startSshd, type TestSshd } from './helpers/sshd.js';
 
 let root: { dir: string; cleanup: () => Promise<void> };
