@@ -11,16 +11,16 @@ import { classifySshFailure, formatRemoteCommand, rsyncShell } from './ssh.js';
 test('a remote command line gives the shell back exactly its arguments', () => {
   const args = ['plain', 'with space', "it's", 'a"b', '$HOME', '`id`', 'x; rm -rf /', 'new\nline', '', '-n', '*'];
   const line = formatRemoteCommand(['printf', '%s\\0', ...args]);
-  const out = execFileSync('sh', ['-c', line], { env: { HOME: '/home/u', PATH: process.env.PATH } });
+  const out = execFileSync('sh', ['-c', line], { env: { HOME: '/opt/remote-user', PATH: process.env.PATH } });
   assert.deepEqual(out.toString('utf8').split('\0').slice(0, -1), args);
-  const home = execFileSync('sh', ['-c', formatRemoteCommand(['printf', '%s\\n', '~/tack dir/x', '~', 'a~/b'])], { env: { HOME: '/home/u', PATH: process.env.PATH } });
-  assert.equal(home.toString('utf8'), '/home/u/tack dir/x\n/home/u\na~/b\n');
+  const home = execFileSync('sh', ['-c', formatRemoteCommand(['printf', '%s\\n', '~/tack dir/x', '~', 'a~/b'])], { env: { HOME: '/opt/remote-user', PATH: process.env.PATH } });
+  assert.equal(home.toString('utf8'), '/opt/remote-user/tack dir/x\n/opt/remote-user\na~/b\n');
 });
 
 test('rsync -e carries the same ssh options, quoted the way rsync splits them', () => {
-  const shell = rsyncShell({ program: 'ssh', configFile: "/tmp/my conf/it's", controlDir: '/tmp/c', connectTimeoutSec: 15, persistSec: 60, env: {} }, { host: 'h', port: 2222, user: 'root' });
-  assert.match(shell, /^ssh -F '\/tmp\/my conf\/it'"'"'s' -o BatchMode=yes /);
-  assert.match(shell, /-o ControlPath=\/tmp\/c\/%C -o ControlMaster=no -p 2222 -l root$/);
+  const shell = rsyncShell({ program: 'ssh', configFile: "/opt/my conf/it's", controlDir: '/opt/c', connectTimeoutSec: 15, persistSec: 60, env: {} }, { host: 'h', port: 2222, user: 'root' });
+  assert.match(shell, /^ssh -F '\/opt\/my conf\/it'"'"'s' -o BatchMode=yes /);
+  assert.match(shell, /-o ControlPath=\/opt\/c\/%C -o ControlMaster=no -p 2222 -l root$/);
   assert.doesNotMatch(shell, /StrictHostKeyChecking/);
 });
 

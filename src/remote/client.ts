@@ -2,8 +2,8 @@
  * How tack runs ssh on this machine: the program ($TACK_SSH, else ssh on the PATH), an optional
  * config file ($TACK_SSH_CONFIG, passed as -F instead of ~/.ssh/config), and the folder of the
  * control sockets ($TACK_SSH_CONTROL_DIR, else $XDG_RUNTIME_DIR/tack-ssh, else
- * <tmp>/tack-ssh-<uid>), which must belong to the user and be closed to others: a socket there
- * is a logged-in connection.
+ * <tmp>/tack-ssh-<uid>, else ~/.ssh/tack when those paths are too long for a socket), which must
+ * belong to the user and be closed to others: a socket there is a logged-in connection.
  */
 import * as fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -17,10 +17,13 @@ const MAX_CONTROL_DIR = 44;
 
 function defaultControlDir(env: NodeJS.ProcessEnv): string {
   const uid = process.getuid?.() ?? 0;
-  const runtime = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'tack-ssh') : undefined;
-  if (runtime && runtime.length <= MAX_CONTROL_DIR) return runtime;
-  const tmp = path.join(os.tmpdir(), `tack-ssh-${uid}`);
-  return tmp.length <= MAX_CONTROL_DIR ? tmp : `/tmp/tack-ssh-${uid}`;
+  const candidates = [
+    env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'tack-ssh') : undefined,
+    path.join(os.tmpdir(), `tack-ssh-${uid}`),
+    // macOS: its temporary folder's path is too long for a socket; ~/.ssh is where ssh users keep theirs.
+    path.join(env.HOME ?? os.homedir(), '.ssh', 'tack'),
+  ];
+  return candidates.find((dir): dir is string => dir !== undefined && dir.length <= MAX_CONTROL_DIR) ?? (candidates[2] as string);
 }
 
 /** Creates the control-socket folder owner-only, or refuses one that others could use. */
