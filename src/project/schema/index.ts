@@ -47,8 +47,8 @@ export const projectSchema = z.strictObject({
   buckets: bucketsSection,
   caption: captionSection,
   train: trainSection,
-  samples: samplesSection,
   remote: remoteSection,
+  samples: samplesSection,
 });
 
 export type ProjectConfig = z.infer<typeof projectSchema>;
