@@ -3,13 +3,11 @@
  * FAKE_GPUS), and `tack engine install` offline and from a local repository.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { copyFile, cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runTack, FIXTURES, tempDir } from './helpers/cli.js';
-import { FAKE_SD_SCRIPTS, fakeEngineEnv, writeFakeSdxlModel } from './helpers/fake-engine.js';
+import { FAKE_SD_SCRIPTS, fakeEngineEnv, makeFakeSdScriptsRepo, startPipIndex, writeFakeSdxlModel } from './helpers/fake-engine.js';
 
 let root: { dir: string; cleanup: () => Promise<void> };
 
@@ -95,20 +93,11 @@ test('engine install offline: a clear message with the manual steps, nothing cre
 });
 
 test('engine install from a local repository: clone, checkout, venv, requirements; a rerun skips what is done', async () => {
-  const repo = path.join(root.dir, 'repo');
-  await cp(FAKE_SD_SCRIPTS, repo, { recursive: true, filter: (src) => !src.includes(`${path.sep}venv`) && !src.includes(`${path.sep}site`) });
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' }).trim();
-  git('init', '-q');
-  git('add', '.');
-  git('commit', '-q', '-m', 'fake sd-scripts');
-  const commit = git('rev-parse', 'HEAD');
-  // pip needs no download for an empty requirements.txt, but the reachability check wants an index.
-  const index = http.createServer((_req, res) => res.end('<html></html>'));
-  await new Promise<void>((resolve) => index.listen(0, '127.0.0.1', resolve));
-  const port = (index.address() as { port: number }).port;
+  const { repo, commit } = await makeFakeSdScriptsRepo(path.join(root.dir, 'repo'));
+  const index = await startPipIndex();
   try {
     const dir = path.join(root.dir, 'installed', 'sd-scripts');
-    const env = fakeEngineEnv(root.dir, { PIP_INDEX_URL: `http://127.0.0.1:${port}/simple`, TACK_SD_SCRIPTS: '' });
+    const env = fakeEngineEnv(root.dir, { PIP_INDEX_URL: index.url, TACK_SD_SCRIPTS: '' });
     const result = await runTack(['engine', 'install', '--dir', dir, '--repo', repo, '--commit', commit, '--skip-torch', '--json'], { env, timeoutMs: 180_000 });
     assert.equal(result.code, 0, result.stderr);
     const doc = JSON.parse(result.stdout);

@@ -12,11 +12,12 @@ import { jobErrors } from '../jobs/index.js';
 import { loraErrors } from '../lora/index.js';
 import { projectErrors } from '../project/index.js';
 import { promptErrors } from '../prompt/index.js';
+import { remoteErrors } from '../remote/index.js';
 import { runErrors } from '../run/index.js';
 import { studioErrors } from '../studio/index.js';
 import { cliErrors } from './errors.js';
 
-const TABLES = [coreErrors.table, cliErrors.table, projectErrors.table, imageErrors.table, datasetErrors.table, loraErrors.table, captionErrors.table, modelIoErrors.table, engineErrors.table, presetErrors.table, runErrors.table, promptErrors.table, evalErrors.table, faceErrors.table, jobErrors.table, studioErrors.table];
+const TABLES = [coreErrors.table, cliErrors.table, projectErrors.table, imageErrors.table, datasetErrors.table, loraErrors.table, captionErrors.table, modelIoErrors.table, engineErrors.table, presetErrors.table, runErrors.table, remoteErrors.table, promptErrors.table, evalErrors.table, faceErrors.table, jobErrors.table, studioErrors.table];
 
 export function allErrorCodes(): ReadonlyArray<{ readonly code: string } & ErrorSpec> {
   return TABLES.flatMap((table) => Object.entries(table).map(([code, spec]) => ({ code, ...spec })));

@@ -8,7 +8,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { jobErrors, tackDataDir, type JobEnd, type JobError, type JobKind, type JobRecord, type JobReporter } from '../jobs/index.js';
+import { jobErrors, LOCAL_MACHINE, tackDataDir, type JobEnd, type JobError, type JobKind, type JobRecord, type JobReporter } from '../jobs/index.js';
 import { memoryOutput, type ProgressBar } from './output.js';
 
 const absolute = z.string().refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'an absolute path');
@@ -115,11 +115,18 @@ export function checkJobInputs(kind: JobKind, project: string | null | undefined
   return parsed.data as Record<string, unknown>;
 }
 
-/** The tack command (without --json) that does job `job`'s work. */
-export function jobArgv(job: Pick<JobRecord, 'kind' | 'project' | 'inputs'>): string[] {
+/**
+ * The tack command (without --json) that does job `job`'s work. A training on a remote runs with
+ * --on; once its run exists there (a worker started again for it after the last one stopped),
+ * the work is following that run home: tack attach.
+ */
+export function jobArgv(job: Pick<JobRecord, 'kind' | 'project' | 'inputs'> & Partial<Pick<JobRecord, 'machine' | 'runId'>>): string[] {
   const inputs = checkJobInputs(job.kind, job.project, job.inputs);
+  const remote = job.kind === 'train' && job.machine && job.machine !== LOCAL_MACHINE ? job.machine : undefined;
+  if (remote && job.runId && job.project) return ['attach', job.project, job.runId, '--on-interrupt=stop'];
   const spec = KINDS[job.kind] as { argv: (project: string | null, inputs: Record<string, unknown>) => string[] };
-  return spec.argv(job.project, inputs);
+  const argv = spec.argv(job.project, inputs);
+  return remote ? [...argv, `--on=${remote}`, '--on-interrupt=stop'] : argv;
 }
 
 /** Progress bars of a command running as a job: progress goes to the job store. */
@@ -140,6 +147,8 @@ export function jobEndFrom(kind: JobKind, exitCode: number, document: unknown): 
   }
   if (kind === 'train') {
     const outcome = (document as TrainDocument | null)?.outcome;
+    // A remote run followed no more goes on there: the job stays running (JobDetached).
+    if (outcome?.kind === 'detached') return { status: 'detached' };
     if (outcome && outcome.kind !== 'succeeded') {
       const error: JobError = { code: 'JOBS_TRAINING_FAILED', category: 'training', message: outcome.message, hint: outcome.hint ?? '', details: { outcome: outcome.kind, ...(outcome.reason ? { reason: outcome.reason } : {}) } };
       return outcome.kind === 'cancelled' ? { status: 'cancelled', result: document, error } : { status: 'failed', result: document, error };

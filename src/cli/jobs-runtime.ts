@@ -3,7 +3,8 @@
  * runs a job in its own detached worker process (`tack jobs work <id>`, hidden).
  */
 import { fileURLToPath } from 'node:url';
-import { dispatchJobs, JobStore, localLauncher, type JobLauncher, type JobRecord, type JobView } from '../jobs/index.js';
+import { formatDuration } from '../core/index.js';
+import { dispatchJobs, JobStore, localLauncher, type JobLauncher, type JobProgress, type JobRecord, type JobView } from '../jobs/index.js';
 
 /** bin/tack.js next to dist/ (or src/ under tsx): what a worker process runs. */
 export const TACK_BIN = fileURLToPath(new URL('../../bin/tack.js', import.meta.url));
@@ -15,6 +16,22 @@ export function openJobStore(env: NodeJS.ProcessEnv): JobStore {
 /** Starts `tack jobs work <id>` detached, with the same environment as this process's commands. */
 export function workerLauncher(env: NodeJS.ProcessEnv, cwd?: string): JobLauncher {
   return localLauncher({ argv: (id) => [process.execPath, TACK_BIN, 'jobs', 'work', String(id)], env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
+}
+
+/** Runs `fn` with the job store open, closing it after. */
+export function withJobStore<T>(env: NodeJS.ProcessEnv, fn: (store: JobStore) => Promise<T> | T): Promise<T> {
+  const store = openJobStore(env);
+  return Promise.resolve()
+    .then(() => fn(store))
+    .finally(() => store.close());
+}
+
+/** A job's progress in a few words: "training 120/400 30%, epoch 2/6, 04:10 left". */
+export function formatJobProgress(p: JobProgress | null): string {
+  if (!p) return '';
+  const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : '';
+  const eta = p.etaSec != null ? `, ${formatDuration(p.etaSec * 1000)} left` : '';
+  return `${p.label} ${p.done}/${p.total}${pct}${p.epoch ? `, epoch ${p.epoch}/${p.totalEpochs}` : ''}${eta}`;
 }
 
 /** Starts whatever queued jobs may start now (their worker processes outlive this one). */

@@ -14,6 +14,15 @@ export function printFindings(ctx: CommandContext, findings: readonly Finding[])
   for (const f of sortFindings(findings)) ctx.print(formatFinding(f));
 }
 
+const CHECK_MARK = { ok: ' ok ', warning: 'warn', error: 'FAIL', skipped: 'skip' } as const;
+
+/** A doctor's check as lines: "[ ok ] label  detail", and what to do when it is not ok. */
+export function formatCheck(c: { readonly status: keyof typeof CHECK_MARK; readonly label: string; readonly detail: string; readonly fix?: string }): string[] {
+  const lines = [`[${CHECK_MARK[c.status]}] ${c.label.padEnd(13)} ${c.detail}`];
+  if (c.fix && c.status !== 'ok') lines.push(`       ${' '.repeat(13)} fix: ${c.fix}`);
+  return lines;
+}
+
 /** A plain text table: columns padded to their widest cell; numbers right-aligned. */
 export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly (string | number)[]>): string {
   const cells = [header, ...rows.map((r) => r.map(String))];

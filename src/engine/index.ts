@@ -25,7 +25,7 @@ export { checkDatasetToml, DATASET_KEYS } from './sd-scripts/dataset-schema.js';
 export { argSpec, allArgDests, flagFor, flattenArgsToml, checkArgsTypes } from './sd-scripts/args-schema.js';
 export { SD_SCRIPTS_ARGS, SD_SCRIPTS_ARGS_COMMIT, type ArgSpec } from './sd-scripts/args-table.js';
 export { parseEngineToml, formatTomlValue, type EngineTomlTable, type EngineTomlValue } from './sd-scripts/toml.js';
-export { EngineLogParser, parseEngineLog, type EngineEvent, type FailureKind, type TrainingPhase } from './sd-scripts/log-parser.js';
+export { EngineLogParser, parseEngineLog, NAN_LOSS_PATTERN, type EngineEvent, type FailureKind, type TrainingPhase } from './sd-scripts/log-parser.js';
 export { checkpointFileName, parseCheckpointName, parseSampleName, parseStateDirName, type CheckpointName, type SampleName } from './sd-scripts/outputs.js';
 export {
   locateEngine,
@@ -39,7 +39,7 @@ export {
   type EngineLocation,
   type LocateOptions,
 } from './sd-scripts/locate.js';
-export { inspectBaseModel, checkBaseModel, classifyTensors, BaseModelError, type BaseModelInfo, type ModelKind } from './sd-scripts/base-model.js';
+export { inspectBaseModel, describeSafetensorsHeader, checkBaseModel, classifyTensors, BaseModelError, type BaseModelInfo, type ModelKind } from './sd-scripts/base-model.js';
 export { probeScript, parseProbeOutput, gpuMemoryGiB, versionAtLeast, REQUIRED_MODULES, OPTIONAL_MODULES, type ProbeResult, type ProbeGpu } from './sd-scripts/probe.js';
 export { buildDoctorReport, type DoctorCheck, type DoctorReport, type DoctorInput, type CheckStatus } from './sd-scripts/doctor.js';
 export { planInstall, formatManualInstall, TORCH_PINS, type InstallPlan, type InstallStep, type InstallOptions, type CudaFlavour } from './sd-scripts/install.js';

@@ -48,8 +48,32 @@ export { differenceHash, hammingDistance, type ImageHash } from './image-hash.js
 export { startHumanPool, type HumanPool } from './face-human.js';
 export { loadOnnxFaceEmbedder, resolveOnnxFaceModel, onnxFaceModelId, ARCFACE_CALIBRATION, type OnnxFaceOptions, type ResolveOnnxOptions } from './face-onnx.js';
 export { renderContactSheet, makeThumbnail, type ContactSheetOptions, type SheetCell } from './contact-sheet.js';
-export { runCaptured, spawnSupervised, runProgram, spawnDetached, isProcessAlive, type CapturedResult, type CapturedOptions, type SupervisedProcess, type SupervisedExit, type SupervisedOptions, type RunProgramOptions, type ProgramOutcome } from './process.js';
+export { runCaptured, spawnSupervised, runProgram, createLineSplitter, type LineSplitter, spawnDetached, isProcessAlive, type CapturedResult, type CapturedOptions, type SupervisedProcess, type SupervisedExit, type SupervisedOptions, type RunProgramOptions, type ProgramOutcome } from './process.js';
 export { startTaggerInputPool, type TaggerInputPool } from './tagger-input-pool.js';
 export { findBrowser, BROWSER_NAMES, BROWSER_INSTALL_HINT, HEADLESS_BROWSER_ARGS, type FoundBrowser, type BrowserLookup } from './browser.js';
+export {
+  posixQuote,
+  formatRemoteCommand,
+  quoteRemoteWord,
+  sshOptions,
+  rsyncShell,
+  classifySshFailure,
+  runPiped,
+  spawnPiped,
+  killGroup,
+  runSsh,
+  spawnSsh,
+  sshArgv,
+  checkMaster,
+  controlSocketPath,
+  startMaster,
+  stopMaster,
+  type SshClient,
+  type SshEndpoint,
+  type SshFailure,
+  type SshFailureKind,
+  type SshCommandResult,
+  type SshCommandOptions,
+} from './ssh.js';
 export { openSqlite, isSqliteBusy, type SqliteDatabase, type SqliteStatement, type OpenSqliteOptions } from './sqlite.js';
 export { spawnWorkerProcess, processStartTicks, signalProcess, type WorkerSpawnOptions } from './worker-process.js';

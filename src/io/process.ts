@@ -160,6 +160,40 @@ export interface SupervisedOptions {
   readonly onLines: (text: string, stream: 'stdout' | 'stderr') => void;
 }
 
+export interface LineSplitter {
+  push(chunk: Buffer): void;
+  /** Hands on the last partial line (ending it with a line break). */
+  end(): void;
+}
+
+/** Decodes UTF-8 output (even split inside a character) and hands it on in whole lines (ending with \n or \r). */
+export function createLineSplitter(onLines: (text: string) => void): LineSplitter {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  return {
+    push(chunk) {
+      const text = pending + decoder.write(chunk);
+      let cut = -1;
+      for (let i = text.length - 1; i >= 0; i--) {
+        const c = text.charCodeAt(i);
+        if (c === 10 || c === 13) {
+          cut = i;
+          break;
+        }
+      }
+      if (cut >= 0) {
+        onLines(text.slice(0, cut + 1));
+        pending = text.slice(cut + 1);
+      } else pending = text;
+    },
+    end() {
+      const rest = pending + decoder.end();
+      pending = '';
+      if (rest) onLines(`${rest}\n`);
+    },
+  };
+}
+
 /** Starts a program (the trainer) in its own process group with piped output. Throws on spawn failure. */
 export async function spawnSupervised(argv: readonly string[], options: SupervisedOptions): Promise<SupervisedProcess> {
   const [file, ...args] = argv as [string, ...string[]];
@@ -175,30 +209,13 @@ export async function spawnSupervised(argv: readonly string[], options: Supervis
   let killTimer: NodeJS.Timeout | undefined;
   let killedAfterGrace = false;
   for (const stream of ['stdout', 'stderr'] as const) {
-    const decoder = new StringDecoder('utf8');
-    let pending = '';
+    const lines = createLineSplitter((text) => options.onLines(text, stream));
     const source = child[stream];
     source?.on('data', (chunk: Buffer) => {
       options.onChunk?.(chunk, stream);
-      const text = pending + decoder.write(chunk);
-      let cut = -1;
-      for (let i = text.length - 1; i >= 0; i--) {
-        const c = text.charCodeAt(i);
-        if (c === 10 || c === 13) {
-          cut = i;
-          break;
-        }
-      }
-      if (cut >= 0) {
-        options.onLines(text.slice(0, cut + 1), stream);
-        pending = text.slice(cut + 1);
-      } else pending = text;
+      lines.push(chunk);
     });
-    source?.on('end', () => {
-      const rest = pending + decoder.end();
-      pending = '';
-      if (rest) options.onLines(`${rest}\n`, stream);
-    });
+    source?.on('end', () => lines.end());
   }
   const exited = new Promise<SupervisedExit>((resolve) => {
     let exit: SupervisedExit | undefined;

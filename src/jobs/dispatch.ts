@@ -13,7 +13,7 @@ import os from 'node:os';
 import { processStartTicks, signalProcess, spawnWorkerProcess } from '../io/index.js';
 import { jobErrors } from './errors.js';
 import { jobLogFile } from './paths.js';
-import { deriveJobStatus, interruptedError, liveProbes, viewJob, type StatusProbes } from './status.js';
+import { deriveJobStatus, interruptedError, isOrphanedRun, liveProbes, viewJob, type StatusProbes } from './status.js';
 import type { JobStore } from './store.js';
 import type { JobRecord, JobView, WorkerRecord } from './types.js';
 
@@ -53,19 +53,27 @@ export function reconcileJobs(store: JobStore, probes: StatusProbes = liveProbes
   });
 }
 
-/** Starts every queued job that may start now; returns them. */
+/** Starts every queued job that may start now, and a new worker for each orphaned run; returns them. */
 export function dispatchJobs(store: JobStore, options: DispatchOptions): JobRecord[] {
   const probes = options.probes ?? liveProbes();
   const slots = options.cpuSlots ?? DEFAULT_CPU_SLOTS;
   const claimed = store.transaction(() => {
     reconcileJobs(store, probes);
+    const out: JobRecord[] = [];
+    // Remote runs that went on while tack was gone: the dispatcher stands in as their worker
+    // (so no other dispatcher takes them) until the new worker records itself.
+    for (const job of store.list({ states: ['running'], kinds: ['train'] })) {
+      if (!isOrphanedRun(job, probes)) continue;
+      store.setWorker(job.id, currentProcessWorker());
+      store.appendEvent(job.id, 'reattach', { reason: 'its worker stopped while the run went on' });
+      out.push(store.require(job.id));
+    }
     const gpuBusy = new Set<string>();
     const cpuRunning = new Map<string, number>();
     for (const job of store.list({ states: ['running'] })) {
       if (job.resource === 'gpu') gpuBusy.add(job.machine);
       else cpuRunning.set(job.machine, (cpuRunning.get(job.machine) ?? 0) + 1);
     }
-    const out: JobRecord[] = [];
     for (const job of store.list({ states: ['queued'] }).reverse()) {
       if (job.resource === 'gpu') {
         if (gpuBusy.has(job.machine)) continue;

@@ -95,6 +95,21 @@ export function deriveJobStatus(job: JobRecord, probes: StatusProbes): { status:
   return { status: 'interrupted', ...(worker.reason ? { reason: worker.reason } : {}) };
 }
 
+/**
+ * A training whose worker process on this machine is gone while its run goes on elsewhere (a
+ * remote run: tack was killed or crashed, the trainer was not). Nobody brings its results
+ * home; the dispatcher starts a worker that follows it again. A run left going on purpose
+ * (its worker recorded as remote) is not orphaned, unless someone asked to stop it: tack attach
+ * follows it when the user wants.
+ */
+export function isOrphanedRun(job: JobRecord, probes: StatusProbes): boolean {
+  if (job.state !== 'running' || job.kind !== 'train' || !job.project || !job.runId) return false;
+  // A stop asked for a run left going on purpose also needs a worker: it sends the stop and brings the results home.
+  if (job.worker?.kind !== 'local' && !job.cancelRequestedAt) return false;
+  if (job.worker?.kind === 'local' && workerAlive(job, probes).alive) return false;
+  return probes.runStatus(job.project, job.runId) === 'running';
+}
+
 export function viewJob(job: JobRecord, probes: StatusProbes): JobView {
   const { status, reason } = deriveJobStatus(job, probes);
   return { ...job, status, ...(reason && status !== job.state ? { statusReason: reason } : {}) };

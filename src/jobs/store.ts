@@ -7,7 +7,7 @@ import { openSqlite, type SqliteDatabase } from '../io/index.js';
 import { jobErrors } from './errors.js';
 import { jobStoreFile } from './paths.js';
 import { migrateJobStore } from './schema.js';
-import { DEFAULT_RESOURCE, JOB_KINDS, LOCAL_MACHINE, type JobEnd, type JobError, type JobEvent, type JobProgress, type JobRecord, type JobSpec, type JobStatus, type WorkerRecord } from './types.js';
+import { DEFAULT_RESOURCE, JOB_KINDS, LOCAL_MACHINE, type JobFinalEnd, type JobError, type JobEvent, type JobProgress, type JobRecord, type JobSpec, type JobStatus, type WorkerRecord } from './types.js';
 
 interface JobRow {
   id: number;
@@ -217,7 +217,7 @@ export class JobStore {
   }
 
   /** Records the end of a running job. False when it had already ended (the first end wins). */
-  finish(id: number, end: JobEnd): boolean {
+  finish(id: number, end: JobFinalEnd): boolean {
     return this.transaction(() => {
       const at = now();
       const error = 'error' in end && end.error ? JSON.stringify(end.error) : null;

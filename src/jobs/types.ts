@@ -146,4 +146,20 @@ export interface JobSpec {
 export type JobEnd =
   | { readonly status: 'succeeded'; readonly result: unknown }
   | { readonly status: 'failed'; readonly result?: unknown; readonly error: JobError }
-  | { readonly status: 'cancelled'; readonly result?: unknown; readonly error?: JobError };
+  | { readonly status: 'cancelled'; readonly result?: unknown; readonly error?: JobError }
+  | JobDetached;
+
+/**
+ * Not an end: the work goes on elsewhere without this process (a remote training left running,
+ * or followed no more after the remote stayed unreachable). The job stays "running", and its
+ * status comes from its run folder until a process follows it again (tack attach, or a worker
+ * the queue starts for it). `worker` records where it went when the user chose to leave it
+ * (the queue then does not follow it by itself); without it, the job counts as orphaned.
+ */
+export interface JobDetached {
+  readonly status: 'detached';
+  readonly worker?: Extract<WorkerRecord, { kind: `remote${string}` }>;
+}
+
+/** The ends that are recorded as the job's final state. */
+export type JobFinalEnd = Exclude<JobEnd, JobDetached>;

@@ -59,6 +59,12 @@ export async function runJobWorker(store: JobStore, id: number, execute: JobExec
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(sig, stop);
     reporter.close();
   }
+  // Work that goes on elsewhere (a remote run followed no more) keeps its job running: the
+  // next dispatch finds it orphaned and starts a worker that follows it again.
+  if (end.status === 'detached') {
+    if (end.worker) store.setWorker(id, end.worker);
+    return end;
+  }
   store.finish(id, end);
   options.afterEnd?.(end);
   return end;
@@ -66,7 +72,7 @@ export async function runJobWorker(store: JobStore, id: number, execute: JobExec
 
 export interface ForegroundJob extends JobReporter {
   readonly job: JobRecord;
-  /** Records the end (once) and stops the heartbeat. */
+  /** Records the end (once) and stops the heartbeat; a detached end leaves the job running. */
   finish(end: JobEnd): void;
 }
 
@@ -88,7 +94,12 @@ export function startForegroundJob(store: JobStore, spec: JobSpec, options: { re
     }
     return store.insert({ origin: 'terminal', ...spec }, { state: 'running', worker: currentProcessWorker() });
   });
-  const reporter = storeReporter(store, job.id, options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {});
+  return foregroundHandle(store, job, options.heartbeatMs);
+}
+
+/** The calling process as the worker of running job `job`: its reporter, and its end recorded once. */
+function foregroundHandle(store: JobStore, job: JobRecord, heartbeatMs: number | undefined): ForegroundJob {
+  const reporter = storeReporter(store, job.id, heartbeatMs ? { heartbeatMs } : {});
   let ended = false;
   return {
     job,
@@ -101,7 +112,19 @@ export function startForegroundJob(store: JobStore, spec: JobSpec, options: { re
       if (ended) return;
       ended = true;
       reporter.close();
-      store.finish(job.id, end);
+      if (end.status !== 'detached') store.finish(job.id, end);
+      else if (end.worker) store.setWorker(job.id, end.worker);
     },
   };
+}
+
+/**
+ * Makes the calling process the worker of a job that is running without one (a remote
+ * training followed again with tack attach): it keeps the heartbeat and records the end.
+ */
+export function adoptRunningJob(store: JobStore, id: number, options: { readonly heartbeatMs?: number } = {}): ForegroundJob | undefined {
+  const job = store.get(id);
+  if (!job || job.state !== 'running') return undefined;
+  store.setWorker(id, currentProcessWorker());
+  return foregroundHandle(store, store.require(id), options.heartbeatMs);
 }

@@ -120,6 +120,8 @@ export interface InstallRunOptions extends InstallOptions {
   readonly onProgress?: ProgressListener;
   /** Each step as it starts. */
   readonly onStep?: (label: string, index: number, total: number) => void;
+  /** Where to install (default: this machine). */
+  readonly machine?: InstallMachine;
 }
 
 export interface InstallResult {
@@ -128,31 +130,67 @@ export interface InstallResult {
   readonly logFile: string;
 }
 
+/** What an install needs from the machine it installs on: this one, or a remote (src/remote). */
+export interface InstallMachine {
+  /** "" for this machine, else how to name it in messages ("pod"). */
+  readonly name: string;
+  /** The folder's state there. */
+  inspect(dir: string): Promise<{ readonly exists: boolean; readonly empty: boolean; readonly checkout: boolean; readonly venv: boolean }>;
+  /** Which of the URLs' servers accept a connection from there. */
+  reach(urls: readonly string[], signal?: AbortSignal): Promise<ReadonlySet<string>>;
+  /** Runs one step there; its output is handed on as it comes. */
+  run(argv: readonly string[], options: { readonly cwd: string; readonly env: Readonly<Record<string, string>>; readonly onOutput: (text: string) => void; readonly signal?: AbortSignal }): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string; readonly notFound?: boolean }>;
+  /** Where the install log goes here (default: next to the folder). */
+  readonly logFile?: string;
+}
+
+/** This machine. */
+export const localInstallMachine: InstallMachine = {
+  name: '',
+  async inspect(dir) {
+    const exists = await pathExists(dir);
+    return { exists, empty: !exists || (await fsp.readdir(dir)).length === 0, checkout: await pathExists(path.join(dir, '.git')), venv: await pathExists(path.join(dir, 'venv')) };
+  },
+  async reach(urls, signal) {
+    const ok = new Set<string>();
+    for (const url of urls) {
+      throwIfCancelled(signal);
+      if (await canReach(url)) ok.add(url);
+    }
+    return ok;
+  },
+  async run(argv, options) {
+    await fsp.mkdir(options.cwd, { recursive: true });
+    const result = await runCaptured(argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, onOutput: options.onOutput, maxChars: 20_000, ...(options.signal ? { signal: options.signal } : {}) });
+    return { code: result.code, stdout: result.stdout, stderr: result.stderr, ...(result.spawnError ? { notFound: true } : {}) };
+  },
+};
+
 /** Installs sd-scripts; reruns skip what is done. Fails with ENGINE_OFFLINE before changing anything when a server is unreachable. */
 export async function installEngine(options: InstallRunOptions): Promise<InstallResult> {
-  const dir = path.resolve(options.dir);
-  const checkout = await pathExists(path.join(dir, '.git'));
-  if (!checkout && (await pathExists(dir)) && (await fsp.readdir(dir)).length > 0) {
-    throw engineErrors.create('ENGINE_INSTALL_EXISTS', `${dir} exists, is not empty and is not a git checkout.`, 'Pick another folder with --dir, or empty this one.', { details: { dir } });
+  const machine = options.machine ?? localInstallMachine;
+  const on = machine.name ? ` on ${machine.name}` : '';
+  const rerun = `tack engine install${machine.name ? ` --on ${machine.name}` : ''}`;
+  const dir = machine.name ? path.posix.resolve(options.dir) : path.resolve(options.dir);
+  const state = await machine.inspect(dir);
+  if (!state.checkout && state.exists && !state.empty) {
+    throw engineErrors.create('ENGINE_INSTALL_EXISTS', `${dir}${on} exists, is not empty and is not a git checkout.`, 'Pick another folder with --dir, or empty this one.', { details: { dir } });
   }
-  const venv = await pathExists(path.join(dir, 'venv'));
-  const plan = planInstall({ ...options, dir }, { checkout, venv });
-  const unreachable: string[] = [];
-  for (const host of plan.hosts) {
-    throwIfCancelled(options.signal);
-    if (!(await canReach(host.url))) unreachable.push(`${host.url} (${host.why})`);
-  }
+  const plan = planInstall({ ...options, dir }, { checkout: state.checkout, venv: state.venv });
+  const reachable = await machine.reach(plan.hosts.map((h) => h.url), options.signal);
+  const unreachable = plan.hosts.filter((h) => !reachable.has(h.url)).map((h) => `${h.url} (${h.why})`);
   if (unreachable.length > 0) {
     throw engineErrors.create(
       'ENGINE_OFFLINE',
-      `tack engine install needs the internet and cannot reach ${unreachable.join(', ')}. Nothing was changed.\nTo install by hand on a machine with internet:\n${formatManualInstall(plan, options.cuda).map((l) => `  ${l}`).join('\n')}`,
-      'Connect to the internet and run tack engine install again, or point TACK_SD_SCRIPTS and TACK_PYTHON at an existing install.',
+      `tack engine install needs the internet and ${machine.name || 'this machine'} cannot reach ${unreachable.join(', ')}. Nothing was changed.\nTo install by hand on a machine with internet:\n${formatManualInstall(plan, options.cuda).map((l) => `  ${l}`).join('\n')}`,
+      `Connect ${machine.name || 'this machine'} to the internet and run ${rerun} again, or point ${machine.name ? `tack remote add ... --sd-scripts` : 'TACK_SD_SCRIPTS and TACK_PYTHON'} at an existing install.`,
       { details: { unreachable, dir } },
     );
   }
-  await fsp.mkdir(path.dirname(dir), { recursive: true });
-  const log = createWriteStream(plan.logFile, { flags: 'a' });
-  log.write(`\n==== tack engine install ${new Date().toISOString()} into ${dir} ====\n`);
+  const logFile = machine.logFile ?? plan.logFile;
+  await fsp.mkdir(path.dirname(logFile), { recursive: true });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  log.write(`\n==== tack engine install ${new Date().toISOString()} into ${dir}${on} ====\n`);
   const ran: string[] = [];
   try {
     for (const [index, step] of plan.steps.entries()) {
@@ -160,19 +198,18 @@ export async function installEngine(options: InstallRunOptions): Promise<Install
       options.onStep?.(step.label, index, plan.steps.length);
       options.onProgress?.({ done: index, total: plan.steps.length, item: step.label });
       log.write(`\n$ ${step.argv.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}\n`);
-      const result = await runCaptured(step.argv, {
+      const result = await machine.run(step.argv, {
         cwd: step.id === 'clone' ? path.dirname(dir) : dir,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...(options.pipIndexUrl ? { PIP_INDEX_URL: options.pipIndexUrl } : {}) },
+        env: { GIT_TERMINAL_PROMPT: '0', ...(options.pipIndexUrl ? { PIP_INDEX_URL: options.pipIndexUrl } : {}) },
         onOutput: (text) => log.write(text),
-        maxChars: 20_000,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       throwIfCancelled(options.signal);
-      if (result.spawnError || result.code !== 0) {
+      if (result.notFound || result.code !== 0) {
         const tail = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-6).join('\n');
-        const why = result.spawnError ? `${step.argv[0]} was not found` : `exit code ${result.code}`;
-        throw engineErrors.create('ENGINE_INSTALL_FAILED', `Install step "${step.label}" failed (${why}):\n${tail}`, `The full output is in ${plan.logFile}. Fix the cause and run tack engine install again: finished steps are skipped.`, {
-          details: { step: step.id, argv: step.argv, logFile: plan.logFile },
+        const why = result.notFound ? `${step.argv[0]} was not found` : `exit code ${result.code}`;
+        throw engineErrors.create('ENGINE_INSTALL_FAILED', `Install step "${step.label}"${on} failed (${why}):\n${tail}`, `The full output is in ${logFile}. Fix the cause and run ${rerun} again: finished steps are skipped.`, {
+          details: { step: step.id, argv: step.argv, logFile },
         });
       }
       ran.push(step.label);
@@ -181,5 +218,5 @@ export async function installEngine(options: InstallRunOptions): Promise<Install
   } finally {
     await new Promise<void>((resolve) => log.end(resolve));
   }
-  return { plan, ran, logFile: plan.logFile };
+  return { plan: { ...plan, logFile }, ran, logFile };
 }

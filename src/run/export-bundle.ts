@@ -6,6 +6,7 @@
  * The base model is not bundled (several GB, and the user may not be allowed to redistribute
  * it): train.sh takes its path.
  */
+import { randomUUID } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { finding, partitionFindings, type Finding } from '../core/index.js';
@@ -142,9 +143,23 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
   const planDoc = {
     kind: 'tack-bundle',
     project: config.name,
+    // tack runs import recognises a bundle it already brought in by this id.
+    bundleId: randomUUID(),
+    exportedAt: new Date().toISOString(),
     preset: tp.presetName,
     gpuProfile: tp.profile.name,
-    plan: { images: manifest.images.length, repeats: manifest.repeats, epochs: tp.recipe.epochs, batchSize: tp.batchSize, totalSteps: tp.engineSteps.maxTrainSteps, numProcesses: tp.numProcesses },
+    plan: {
+      images: manifest.images.length,
+      repeats: manifest.repeats,
+      epochs: tp.recipe.epochs,
+      batchSize: tp.batchSize,
+      totalSteps: tp.engineSteps.maxTrainSteps,
+      numProcesses: tp.numProcesses,
+      gradientAccumulationSteps: config.plan.gradient_accumulation_steps,
+      stepsPerEpoch: tp.engineSteps.stepsPerEpoch,
+      batchesPerEpoch: tp.engineSteps.batchesPerEpoch,
+      recipeSteps: tp.recipe.totalSteps,
+    },
     settings: tp.settings,
     decisions: tp.decisions,
     sdScriptsCommit: PINNED_SD_SCRIPTS_COMMIT,
@@ -163,7 +178,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
     '3. ./train.sh            (./train.sh --resume continues from the newest saved state)',
     '',
     'Outputs: output/<name>-000001.safetensors ... output/<name>.safetensors, samples in output/sample/, log in log.txt.',
-    'Bring the output folder back and compare epochs with tack (tack evaluate).',
+    'Bring this folder (or a zip of it) back and import it: tack runs import <project> <folder or zip>; then tack evaluate.',
     '',
   ].join('\n');
   entries.push(

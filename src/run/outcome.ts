@@ -5,7 +5,7 @@
  */
 import type { FailureKind } from '../engine/index.js';
 
-export type FailureReason = FailureKind | 'stalled' | 'missing-output' | 'killed' | 'spawn-failed';
+export type FailureReason = FailureKind | 'stalled' | 'missing-output' | 'killed' | 'spawn-failed' | 'remote-gone';
 
 export interface OutcomeCommon {
   readonly startedAt: string;
@@ -28,6 +28,18 @@ export type RunOutcome =
   | ({ readonly kind: 'failed'; readonly reason: FailureReason; readonly message: string; readonly hint: string; readonly lastLines: readonly string[] } & OutcomeCommon)
   | ({ readonly kind: 'cancelled'; readonly message: string; readonly hint: string } & OutcomeCommon)
   | ({ readonly kind: 'interrupted'; readonly message: string; readonly hint: string } & Partial<OutcomeCommon>);
+
+/** tack stopped following a remote run, which goes on there (not an end: run.json stays "running"). */
+export interface RunDetached {
+  readonly kind: 'detached';
+  /** The remote's name. */
+  readonly where: string;
+  readonly message: string;
+  readonly hint: string;
+}
+
+/** What following a launch ends with: the run's outcome, or a remote run left going. */
+export type TrainResult = RunOutcome | RunDetached;
 
 /** Which recognised failure explains a run best when several were seen. */
 const PRIORITY: readonly FailureKind[] = ['out-of-memory', 'nan-loss', 'nan-latents', 'bad-arguments', 'dataset-config', 'config-not-found', 'model-not-found', 'no-gpu', 'missing-module', 'no-data', 'assertion', 'crashed'];
@@ -96,6 +108,11 @@ export function describeFailure(reason: FailureReason, engineMessage: string | u
       return { message: 'The trainer exited normally but wrote no final LoRA file.', hint: 'See log.txt in the run folder for what it did; this usually means it trained nothing.' };
     case 'killed':
       return { message: `The trainer was killed by ${ctx.signal ?? 'a signal'} (out of system memory, or killed from outside).`, hint: `Check dmesg for the out-of-memory killer; close other programs.${kept}` };
+    case 'remote-gone':
+      return {
+        message: 'The run folder on the remote was deleted (or the machine replaced) while the run was going, so the trainer was stopped.',
+        hint: `What was already brought home is kept.${ctx.checkpoints ? '' : ' Nothing was saved before it.'} Start a new run: tack train ${ctx.projectArg} --on <remote>`,
+      };
     case 'spawn-failed':
       return { message: `The trainer could not be started.${said}`, hint: 'Run tack engine doctor.' };
     case 'crashed':

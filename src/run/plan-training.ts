@@ -61,7 +61,18 @@ export interface TrainingPlanOptions {
   readonly strict: boolean;
   /** Ask the engine's Python about GPUs (skipped for export bundles). */
   readonly probe: boolean;
+  /** The machine that will train, when it is not this one (a remote): its engine, GPUs and base model as seen there. */
+  readonly machine?: MachineFacts;
   readonly signal?: AbortSignal;
+}
+
+/** What another machine told about itself (src/remote asks it): checked there, trusted here. */
+export interface MachineFacts {
+  readonly location: EngineLocation;
+  readonly probe: ProbeResult;
+  /** The base model's path there. */
+  readonly modelPath: string;
+  readonly baseModel?: BaseModelInfo;
 }
 
 export interface TrainingPlan {
@@ -88,10 +99,13 @@ export async function planTraining(options: TrainingPlanOptions): Promise<Traini
   const findings: Finding[] = [];
   const strict = options.strict;
 
-  const location = await locateEngine({ env, configDir: config.train.sd_scripts, configPython: config.train.python, baseDir: project.paths.root });
-  const sdOk = location.sdScriptsDir ? await isSdScriptsDir(location.sdScriptsDir) : false;
-  let probe: ProbeResult | undefined;
-  if (strict) {
+  const machine = options.machine;
+  const location = machine?.location ?? (await locateEngine({ env, configDir: config.train.sd_scripts, configPython: config.train.python, baseDir: project.paths.root }));
+  const sdOk = machine ? true : location.sdScriptsDir ? await isSdScriptsDir(location.sdScriptsDir) : false;
+  let probe: ProbeResult | undefined = machine?.probe;
+  if (machine) {
+    // The remote doctor already refused a machine without sd-scripts, torch or a CUDA GPU.
+  } else if (strict) {
     if (!location.sdScriptsDir || !sdOk) {
       const report = buildDoctorReport({ location, sdScriptsOk: sdOk });
       const c = report.checks.find((x) => x.id === 'sd-scripts');
@@ -149,9 +163,11 @@ export async function planTraining(options: TrainingPlanOptions): Promise<Traini
   }
   const engineSteps = countEngineSteps([...bucketCounts.values()], { repeats: manifest.repeats, batchSize, epochs: recipe.epochs, gradientAccumulationSteps: config.plan.gradient_accumulation_steps, numProcesses });
 
-  let baseModel: BaseModelInfo | undefined;
-  const modelPath = config.base_model ? path.resolve(project.paths.root, config.base_model) : '';
-  if (!modelPath) {
+  let baseModel: BaseModelInfo | undefined = machine?.baseModel;
+  const modelPath = machine ? machine.modelPath : config.base_model ? path.resolve(project.paths.root, config.base_model) : '';
+  if (machine) {
+    if (baseModel) findings.push(...checkBaseModel(baseModel).filter((f) => f.severity !== 'error'));
+  } else if (!modelPath) {
     if (strict) throw engineErrors.create('ENGINE_BAD_MODEL', 'base_model is not set in tack.toml.', 'Set base_model = "/path/to/ponyRealism.safetensors" (an SDXL or Pony checkpoint) in tack.toml.');
     findings.push(finding('warning', 'RUN_NO_BASE_MODEL', 'base_model is not set in tack.toml; the configs name a placeholder.', { fix: 'Set base_model to your SDXL/Pony checkpoint before training.' }));
   } else {

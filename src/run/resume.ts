@@ -11,7 +11,7 @@ import { sdScriptsEngine, type TrainerEngine } from '../engine/index.js';
 import { isProcessAlive } from '../io/index.js';
 import type { Project } from '../project/index.js';
 import { runErrors } from './errors.js';
-import type { RunOutcome } from './outcome.js';
+import type { TrainResult } from './outcome.js';
 import { effectiveStatus, listRunIds, readRunMeta, runPaths, writeRunMeta, type RunMeta, type RunPaths } from './run-folder.js';
 import { superviseRun } from './supervise.js';
 import type { StartRunOptions } from './train.js';
@@ -61,6 +61,9 @@ export async function planResume(project: Project, engine: TrainerEngine = sdScr
   if (last.status === 'running') {
     throw runErrors.create('RUN_ALREADY_RUNNING', `Run ${last.id} is still running (supervisor pid ${last.meta.supervisor?.pid}).`, 'Wait for it, or stop it with Ctrl-C in its terminal.', { details: { run: last.id } });
   }
+  if (last.meta.importedFrom) {
+    throw runErrors.create('RUN_NOTHING_TO_RESUME', `The newest run ${last.id} was trained elsewhere and imported from ${last.meta.importedFrom.source}.`, 'Continue it where it trained (./train.sh --resume in the bundle folder), then tack runs import it again with --force; or start a new run here.', { details: { run: last.id } });
+  }
   if (last.status === 'succeeded') {
     throw runErrors.create('RUN_NOTHING_TO_RESUME', `The newest run ${last.id} finished successfully; there is nothing to resume.`, 'Start a new run with tack train <project>.', { details: { run: last.id } });
   }
@@ -100,7 +103,7 @@ async function isTrainerProcess(pid: number): Promise<boolean> {
 }
 
 /** Continues a run from its saved state (same folder: checkpoints and samples keep their numbering). */
-export async function resumeRun(plan: ResumePlan, options: StartRunOptions): Promise<RunOutcome> {
+export async function resumeRun(plan: ResumePlan, options: StartRunOptions): Promise<TrainResult> {
   const train = options.project.config.train;
   const command = await readJson<{ argv: string[]; cwd: string; env: Record<string, string> }>(plan.paths.commandFile);
   const updated = { ...command, argv: plan.argv };
@@ -122,6 +125,8 @@ export async function resumeRun(plan: ResumePlan, options: StartRunOptions): Pro
     resumedFrom: plan.stateDir ? path.relative(plan.paths.dir, plan.stateDir) : '',
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.detachSignal ? { detachSignal: options.detachSignal } : {}),
   });
 }
 

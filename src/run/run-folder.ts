@@ -16,6 +16,8 @@
  *
  * A run whose status says "running" is only believed while its supervisor (the tack process
  * that launched it) is alive and keeps its heartbeat fresh; otherwise it is "interrupted".
+ * A remote run (run.json "remote") is supervised on the remote, where it goes on while no tack
+ * here follows it: only the remote can say whether it still runs (src/remote asks it).
  */
 import * as fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -58,7 +60,23 @@ export interface RunAttempt {
   readonly startedAt: string;
   readonly endedAt?: string;
   readonly resumedFrom?: string;
+  /** Steps done before this attempt (its progress bar restarts at 0). */
+  readonly stepOffset?: number;
   readonly outcome?: RunOutcome['kind'];
+}
+
+/** Where a remote run lives (absent for runs on this machine). */
+export interface RunRemote {
+  /** The remote's name (tack remote list). */
+  readonly name: string;
+  /** The ssh target it was reached at. */
+  readonly target: string;
+  /** The remote machine's own host name. */
+  readonly hostname: string;
+  /** The project's folder there (absolute). */
+  readonly projectDir: string;
+  /** The run's folder there (absolute). */
+  readonly runDir: string;
 }
 
 export interface RunMeta {
@@ -78,6 +96,9 @@ export interface RunMeta {
   readonly progress?: RunProgress;
   readonly attempts: readonly RunAttempt[];
   readonly outcome?: RunOutcome;
+  readonly remote?: RunRemote;
+  /** A run trained elsewhere from a bundle (tack export --bundle) and brought in with tack runs import. */
+  readonly importedFrom?: { readonly source: string; readonly bundleId?: string; readonly importedAt: string };
 }
 
 export interface RunPaths {
@@ -166,7 +187,7 @@ export const HEARTBEAT_STALE_MS = 120_000;
  * run.json; this turns it into "interrupted".
  */
 export function effectiveStatus(meta: RunMeta, now = Date.now()): RunStatus {
-  if (meta.status !== 'running') return meta.status;
+  if (meta.status !== 'running' || meta.remote) return meta.status;
   const sup = meta.supervisor;
   if (!sup) return 'interrupted';
   const fresh = now - Date.parse(sup.heartbeatAt) < HEARTBEAT_STALE_MS;

@@ -129,7 +129,7 @@ export async function readRunMetrics(paths: ProjectPaths, id: string): Promise<M
 export async function markInterruptedRuns(paths: ProjectPaths, projectArg: string): Promise<string[]> {
   const marked: string[] = [];
   for (const record of await listRuns(paths)) {
-    if (record.meta.status === 'running' && record.status === 'interrupted') {
+    if (record.meta.status === 'running' && record.status === 'interrupted' && !record.meta.remote) {
       // run.json's progress is only as fresh as the last heartbeat; metrics.jsonl has every step.
       const metrics = await readRunMetrics(paths, record.id);
       const last = metrics.filter((m) => m.kind === undefined && typeof m.step === 'number').at(-1);

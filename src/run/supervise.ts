@@ -5,28 +5,30 @@
  * outcome. It stops the trainer itself when the loss turns NaN (the engine would go on
  * training garbage: sd-scripts.md 10.6), when it prints nothing for too long, or when the
  * user presses Ctrl-C (SIGINT to the group, SIGKILL after the grace period; what was saved is
- * kept).
+ * kept). Where the trainer runs is the transport's business (transport.ts): this machine, or a
+ * remote whose log and files come home as they appear; a remote run can also be left going
+ * (detached) and followed again later (attach), with its log replayed into the parser first.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { EngineEvent, FailureKind, LaunchCommand, TrainerEngine, TrainingPhase } from '../engine/index.js';
-import { writeJsonAtomic } from '../core/index.js';
-import { spawnSupervised, type SupervisedProcess } from '../io/index.js';
+import { isTackError, writeJsonAtomic } from '../core/index.js';
 import { runErrors } from './errors.js';
-import { describeFailure, pickFailure, type FailureReason, type RunOutcome } from './outcome.js';
+import { describeFailure, pickFailure, type FailureReason, type RunOutcome, type TrainResult } from './outcome.js';
 import { writeRunMeta, type RunMeta, type RunPaths, type RunProgress } from './run-folder.js';
+import { localTransport, type StartedTrainer, type TrainerTransport } from './transport.js';
 
 export type SupervisorEvent =
-  | { readonly kind: 'started'; readonly pid: number }
+  | { readonly kind: 'started'; readonly pid: number; readonly where: string; readonly attached: boolean }
   | { readonly kind: 'progress'; readonly progress: RunProgress; readonly etaSec: number | null }
   | { readonly kind: 'phase'; readonly phase: TrainingPhase; readonly done?: number; readonly total?: number }
   | { readonly kind: 'epoch'; readonly epoch: number; readonly totalEpochs: number }
   | { readonly kind: 'checkpoint'; readonly epoch: number; readonly file: string; readonly final: boolean; readonly sizeBytes: number }
   | { readonly kind: 'sample'; readonly epoch: number; readonly promptIndex: number; readonly file: string }
   | { readonly kind: 'warning'; readonly message: string }
-  | { readonly kind: 'stopping'; readonly reason: 'cancelled' | 'nan-loss' | 'stalled' };
+  | { readonly kind: 'stopping'; readonly reason: 'cancelled' | 'nan-loss' | 'stalled' }
+  | { readonly kind: 'link'; readonly message: string };
 
 export interface SuperviseOptions {
   readonly engine: TrainerEngine;
@@ -44,6 +46,12 @@ export interface SuperviseOptions {
   readonly heartbeatMs?: number;
   /** How the project was named on the command line, for hints. */
   readonly projectArg: string;
+  /** Where the trainer runs (default: this machine). */
+  readonly transport?: TrainerTransport;
+  /** Aborted to stop following a remote run and leave it going. */
+  readonly detachSignal?: AbortSignal;
+  /** Follow a trainer that is already running: the local log.txt (its copy so far) is replayed into the parser first. */
+  readonly attach?: boolean;
 }
 
 interface FileSeen {
@@ -59,8 +67,10 @@ function closeStream(stream: WriteStream): Promise<void> {
   return new Promise((resolve) => stream.end(resolve));
 }
 
-export async function superviseRun(options: SuperviseOptions): Promise<RunOutcome> {
+export async function superviseRun(options: SuperviseOptions): Promise<TrainResult> {
   const { engine, run, command } = options;
+  const transport = options.transport ?? localTransport;
+  const attach = options.attach ?? false;
   const outputName = options.meta.outputName;
   const totalSteps = options.meta.plan.totalSteps;
   const totalEpochs = options.meta.plan.epochs;
@@ -71,8 +81,10 @@ export async function superviseRun(options: SuperviseOptions): Promise<RunOutcom
   await fsp.mkdir(run.sampleDir, { recursive: true });
   const log = createWriteStream(run.logFile, { flags: 'a' });
   const metrics = createWriteStream(run.metricsFile, { flags: 'a' });
-  const startedAt = new Date();
-  if (options.resumedFrom !== undefined) log.write(`\n==== tack: resumed ${startedAt.toISOString()} from ${options.resumedFrom || 'the beginning'} ====\n`);
+  const lastAttempt = attach ? options.meta.attempts.at(-1) : undefined;
+  let startedAt = lastAttempt ? new Date(lastAttempt.startedAt) : new Date();
+  const banner = options.resumedFrom !== undefined ? `\n==== tack: resumed ${startedAt.toISOString()} from ${options.resumedFrom || 'the beginning'} ====\n` : undefined;
+  if (banner && !transport.writesLog) log.write(banner);
 
   let meta: RunMeta = options.meta;
   let metaWrite: Promise<void> = Promise.resolve();
@@ -89,14 +101,23 @@ export async function superviseRun(options: SuperviseOptions): Promise<RunOutcom
   let lastMetric = '';
   let stopReason: 'cancelled' | 'nan-loss' | 'stalled' | undefined;
   let lastOutputAt = Date.now();
-  let child: SupervisedProcess | undefined;
+  let child: StartedTrainer | undefined;
+  // While an attached run's earlier output is replayed, events only rebuild state: their
+  // metrics lines were written when they first came.
+  let replaying = false;
+  const record = (value: unknown) => {
+    if (!replaying) metrics.write(jsonLine(value));
+  };
+  const tell = (event: SupervisorEvent) => {
+    if (!replaying) emit(event);
+  };
 
   const stop = (reason: 'cancelled' | 'nan-loss' | 'stalled') => {
     if (stopReason) return;
     stopReason = reason;
-    emit({ kind: 'stopping', reason });
-    metrics.write(jsonLine({ time: new Date().toISOString(), kind: 'stop', reason }));
-    child?.stop(options.stopGraceMs);
+    tell({ kind: 'stopping', reason });
+    record({ time: new Date().toISOString(), kind: 'stop', reason });
+    child?.stop(reason, options.stopGraceMs);
   };
 
   const onEngineEvent = (event: EngineEvent) => {
@@ -112,48 +133,48 @@ export async function superviseRun(options: SuperviseOptions): Promise<RunOutcom
         const key = `${step}|${event.loss}`;
         if (key !== lastMetric) {
           lastMetric = key;
-          metrics.write(jsonLine({ time, step, totalSteps: total, epoch: progress.epoch, loss, itPerSec: event.itPerSec, ...(Number.isNaN(event.loss ?? 0) ? { lossNaN: true } : {}) }));
+          record({ time, step, totalSteps: total, epoch: progress.epoch, loss, itPerSec: event.itPerSec, ...(Number.isNaN(event.loss ?? 0) ? { lossNaN: true } : {}) });
         }
-        emit({ kind: 'progress', progress, etaSec: event.remainingSec });
+        tell({ kind: 'progress', progress, etaSec: event.remainingSec });
         break;
       }
       case 'epoch':
         progress = { ...progress, epoch: event.epoch, totalEpochs: event.totalEpochs };
-        metrics.write(jsonLine({ time, kind: 'epoch', epoch: event.epoch, totalEpochs: event.totalEpochs }));
-        emit({ kind: 'epoch', epoch: event.epoch, totalEpochs: event.totalEpochs });
+        record({ time, kind: 'epoch', epoch: event.epoch, totalEpochs: event.totalEpochs });
+        tell({ kind: 'epoch', epoch: event.epoch, totalEpochs: event.totalEpochs });
         break;
       case 'phase':
         progress = { ...progress, phase: event.phase };
-        emit({ kind: 'phase', phase: event.phase });
+        tell({ kind: 'phase', phase: event.phase });
         break;
       case 'phase-progress':
-        emit({ kind: 'phase', phase: event.phase, done: event.done, total: event.total });
+        tell({ kind: 'phase', phase: event.phase, done: event.done, total: event.total });
         break;
       case 'plan': {
         const { kind: _plan, ...numbers } = event;
-        metrics.write(jsonLine({ time, kind: 'engine-plan', ...numbers }));
+        record({ time, kind: 'engine-plan', ...numbers });
         break;
       }
       case 'sampling':
-        metrics.write(jsonLine({ time, kind: 'sampling', step: event.step, epoch: progress.epoch }));
+        record({ time, kind: 'sampling', step: event.step, epoch: progress.epoch });
         break;
       case 'checkpoint-saving':
-        metrics.write(jsonLine({ time, kind: 'checkpoint-saving', file: event.file, epoch: progress.epoch }));
+        record({ time, kind: 'checkpoint-saving', file: event.file, epoch: progress.epoch });
         break;
       case 'model-saved':
-        metrics.write(jsonLine({ time, kind: 'model-saved' }));
+        record({ time, kind: 'model-saved' });
         break;
       case 'warning':
         if (!warnings.includes(event.message)) {
           warnings.push(event.message);
-          metrics.write(jsonLine({ time, kind: 'warning', code: event.code, message: event.message }));
-          emit({ kind: 'warning', message: event.message });
+          record({ time, kind: 'warning', code: event.code, message: event.message });
+          tell({ kind: 'warning', message: event.message });
         }
         break;
       case 'failure':
         if (!failures.has(event.failure)) {
           failures.set(event.failure, event.message);
-          metrics.write(jsonLine({ time, kind: 'failure', failure: event.failure, message: event.message }));
+          record({ time, kind: 'failure', failure: event.failure, message: event.message });
         }
         if (event.failure === 'nan-loss') stop('nan-loss');
         break;
@@ -212,67 +233,108 @@ export async function superviseRun(options: SuperviseOptions): Promise<RunOutcom
     }
   };
 
-  // Files already in output/ (a resumed run) are known, not new.
+  // Files already in output/ (a resumed run, or files pulled before a re-attach) are known, not new.
   await scan(false);
   for (const table of [checkpoints, samples] as const) for (const entry of table.values()) entry.reported = true;
+  const whole = transport.filesArriveWhole;
 
-  const env = { ...process.env, ...command.env };
+  if (attach) {
+    const before = await fsp.readFile(run.logFile, 'utf8').catch(() => '');
+    replaying = true;
+    parser.push(before);
+    replaying = false;
+  }
+  let polling = false;
+  const poll = () => {
+    if (polling) return;
+    polling = true;
+    scan(whole)
+      .catch(() => undefined)
+      .finally(() => (polling = false));
+  };
   try {
-    child = await spawnSupervised(command.argv, {
-      cwd: command.cwd,
-      env,
-      onChunk: (chunk) => {
-        lastOutputAt = Date.now();
-        log.write(chunk);
+    child = await transport.start(
+      command,
+      {
+        onChunk: (chunk) => {
+          lastOutputAt = Date.now();
+          log.write(chunk);
+        },
+        onLines: (text) => parser.push(text),
+        onFiles: poll,
+        onNotice: (message) => {
+          metrics.write(jsonLine({ time: new Date().toISOString(), kind: 'link', message }));
+          emit({ kind: 'link', message });
+        },
       },
-      onLines: (text) => parser.push(text),
-    });
+      { stallTimeoutMs: options.stallTimeoutMs, stopGraceMs: options.stopGraceMs, attach, ...(banner ? { banner } : {}) },
+    );
   } catch (error) {
     await Promise.all([closeStream(log), closeStream(metrics)]);
+    if (isTackError(error)) throw error;
     const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${command.argv[0]} was not found.` : (error as Error).message;
     throw runErrors.create('RUN_SPAWN_FAILED', `Could not start the trainer: ${message}`, 'Run tack engine doctor: it checks the Python and sd-scripts tack found.', { cause: error, details: { argv: command.argv } });
   }
-  const attempts = [...meta.attempts, { startedAt: startedAt.toISOString(), ...(options.resumedFrom !== undefined ? { resumedFrom: options.resumedFrom } : {}) }];
+  const trainer = child;
+  if (trainer.startedAt && !attach) startedAt = new Date(trainer.startedAt);
+  const attempts = attach ? [...meta.attempts] : [...meta.attempts, { startedAt: startedAt.toISOString(), ...(options.resumedFrom !== undefined ? { resumedFrom: options.resumedFrom } : {}), ...(stepOffset ? { stepOffset } : {}) }];
   await saveMeta({
     status: 'running',
-    trainer: { pid: child.pid },
-    supervisor: { pid: process.pid, hostname: os.hostname(), startedAt: startedAt.toISOString(), heartbeatAt: startedAt.toISOString() },
+    trainer: { pid: trainer.pid },
+    supervisor: { ...trainer.supervisor, startedAt: startedAt.toISOString(), heartbeatAt: new Date().toISOString() },
     attempts,
     progress,
   });
-  emit({ kind: 'started', pid: child.pid });
+  emit({ kind: 'started', pid: trainer.pid, where: transport.where, attached: attach });
+  // A NaN seen while replaying, before this tack could ask for the stop.
+  if (stopReason) trainer.stop(stopReason, options.stopGraceMs);
 
   const onAbort = () => stop('cancelled');
+  const onDetach = () => trainer.detach?.();
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  // A terminal closed (SIGHUP) or a service stop (SIGTERM) stops the trainer like Ctrl-C, so
-  // it can finish a checkpoint instead of dying mid-write when its output pipe closes.
-  process.on('SIGTERM', onAbort);
-  process.on('SIGHUP', onAbort);
-  let polling = false;
+  if (options.detachSignal?.aborted) onDetach();
+  options.detachSignal?.addEventListener('abort', onDetach, { once: true });
+  // A terminal closed (SIGHUP) or a service stop (SIGTERM) stops a local trainer like Ctrl-C, so
+  // it can finish a checkpoint instead of dying mid-write when its output pipe closes; a remote
+  // run goes on (that is what it is for) and can be followed again with tack attach.
+  const onHangup = transport.onHangup === 'detach' ? onDetach : onAbort;
+  process.on('SIGTERM', onHangup);
+  process.on('SIGHUP', onHangup);
   const poller = setInterval(() => {
-    if (polling) return;
-    polling = true;
-    scan(false)
-      .catch(() => undefined)
-      .finally(() => (polling = false));
-    if (!stopReason && Date.now() - lastOutputAt > options.stallTimeoutMs) stop('stalled');
+    poll();
+    if (!transport.watchesStall && !stopReason && Date.now() - lastOutputAt > options.stallTimeoutMs) stop('stalled');
   }, pollMs);
   const heartbeat = setInterval(() => {
     void saveMeta({ supervisor: { ...(meta.supervisor as NonNullable<RunMeta['supervisor']>), heartbeatAt: new Date().toISOString() }, progress });
   }, heartbeatMs);
 
-  const exit = await child.exited;
+  const exit = await trainer.exited;
   clearInterval(poller);
   clearInterval(heartbeat);
   options.signal?.removeEventListener('abort', onAbort);
-  process.removeListener('SIGTERM', onAbort);
-  process.removeListener('SIGHUP', onAbort);
-  parser.end();
+  options.detachSignal?.removeEventListener('abort', onDetach);
+  process.removeListener('SIGTERM', onHangup);
+  process.removeListener('SIGHUP', onHangup);
   while (polling) await new Promise((r) => setTimeout(r, 20));
+  if (exit.detached) {
+    await scan(true);
+    await Promise.all([closeStream(log), closeStream(metrics)]);
+    await saveMeta({ progress });
+    await metaWrite;
+    return {
+      kind: 'detached',
+      where: transport.where,
+      message: `Detached at step ${progress.step}/${totalSteps}: the run goes on on ${transport.where}.`,
+      hint: `Follow it again and bring its results home with: tack attach ${options.projectArg}`,
+    };
+  }
+  parser.end();
   await scan(true);
+  if (!stopReason && exit.stopReason && exit.stopReason !== 'remote-gone') stopReason = exit.stopReason;
+  const killedAfterGrace = trainer.killedAfterGrace || exit.killedAfterGrace === true;
 
-  const endedAt = new Date();
+  const endedAt = exit.endedAt ? new Date(exit.endedAt) : new Date();
   const ckList = [...checkpoints.entries()]
     .filter(([, v]) => v.size > 0)
     .map(([name, v]) => ({ epoch: v.epoch, file: path.join('output', name), final: v.final }))
@@ -295,10 +357,18 @@ export async function superviseRun(options: SuperviseOptions): Promise<RunOutcom
   const ctx = { stallMinutes: Math.round((options.stallTimeoutMs / 60000) * 100) / 100, exitCode: exit.code, signal: exit.signal, checkpoints: ckList.length, projectArg: options.projectArg };
   let outcome: RunOutcome;
   const fail = (reason: FailureReason, engineMessage?: string): RunOutcome => ({ kind: 'failed', reason, ...describeFailure(reason, engineMessage, ctx), lastLines: parser.recent.slice(-15), ...common });
-  if (stopReason === 'cancelled') {
+  if (exit.lost && !stopReason && !pickFailure(failures)) {
+    outcome = {
+      kind: 'interrupted',
+      message: `${exit.lost.message} at step ${progress.step}/${totalSteps}; ${ckList.length} checkpoint(s) were kept.`,
+      hint: exit.lost.hint ?? `Continue with: tack train ${options.projectArg} --resume`,
+      ...common,
+    };
+  } else if (exit.stopReason === 'remote-gone') outcome = fail('remote-gone');
+  else if (stopReason === 'cancelled') {
     outcome = {
       kind: 'cancelled',
-      message: `Stopped by the user at step ${progress.step}/${totalSteps}${ckList.length ? `; ${ckList.length} checkpoint(s) kept` : ''}${child.killedAfterGrace ? `; the trainer ignored SIGINT for ${options.stopGraceMs / 1000} s and was killed` : ''}.`,
+      message: `Stopped by the user at step ${progress.step}/${totalSteps}${ckList.length ? `; ${ckList.length} checkpoint(s) kept` : ''}${killedAfterGrace ? `; the trainer ignored SIGINT for ${options.stopGraceMs / 1000} s and was killed` : ''}.`,
       hint: `Continue with: tack train ${options.projectArg} --resume`,
       ...common,
     };
@@ -314,12 +384,12 @@ export async function superviseRun(options: SuperviseOptions): Promise<RunOutcom
     else if (exit.signal === 'SIGKILL' || exit.signal === 'SIGTERM') outcome = fail('killed');
     else outcome = fail('crashed', parser.lastError);
   }
-  if (child.killedAfterGrace) metrics.write(jsonLine({ time: endedAt.toISOString(), kind: 'killed', afterGraceMs: options.stopGraceMs }));
+  if (killedAfterGrace) metrics.write(jsonLine({ time: endedAt.toISOString(), kind: 'killed', afterGraceMs: options.stopGraceMs }));
   metrics.write(jsonLine({ time: endedAt.toISOString(), kind: 'end', outcome: outcome.kind, ...(outcome.kind === 'failed' ? { reason: outcome.reason } : {}), exitCode: exit.code, signal: exit.signal }));
   await Promise.all([closeStream(log), closeStream(metrics)]);
   const doneAttempts = attempts.map((a, i) => (i === attempts.length - 1 ? { ...a, endedAt: endedAt.toISOString(), outcome: outcome.kind } : a));
   await writeJsonAtomic(run.outcomeFile, outcome);
-  const status = outcome.kind === 'succeeded' ? 'succeeded' : outcome.kind === 'cancelled' ? 'cancelled' : 'failed';
+  const status = outcome.kind === 'succeeded' ? 'succeeded' : outcome.kind === 'cancelled' ? 'cancelled' : outcome.kind === 'interrupted' ? 'interrupted' : 'failed';
   await saveMeta({ status, outcome, attempts: doneAttempts, progress });
   return outcome;
 }

@@ -11,10 +11,11 @@ import { sdScriptsEngine, type BuiltLaunch, type TrainerEngine } from '../engine
 import type { Project } from '../project/index.js';
 import { buildSamplePrompts, formatSdScriptsPromptFile } from '../prompt/index.js';
 import { runErrors } from './errors.js';
-import type { RunOutcome } from './outcome.js';
-import { bucketsFrom, planTraining, type TrainingPlan } from './plan-training.js';
-import { createRunFolder, effectiveStatus, listRunIds, readRunMeta, runPaths, writeRunMeta, type RunMeta, type RunPaths, type RunPlanSummary } from './run-folder.js';
+import type { TrainResult } from './outcome.js';
+import { bucketsFrom, planTraining, type MachineFacts, type TrainingPlan } from './plan-training.js';
+import { createRunFolder, effectiveStatus, listRunIds, readRunMeta, runPaths, writeRunMeta, type RunMeta, type RunPaths, type RunPlanSummary, type RunRemote } from './run-folder.js';
 import { superviseRun, type SupervisorEvent } from './supervise.js';
+import type { TrainerTransport } from './transport.js';
 
 export interface PrepareRunOptions {
   readonly project: Project;
@@ -27,6 +28,14 @@ export interface PrepareRunOptions {
   readonly dryRun: boolean;
   readonly engine?: TrainerEngine;
   readonly signal?: AbortSignal;
+  /** Train on another machine: its facts, and where the project lives there. */
+  readonly target?: RunTarget;
+}
+
+/** A remote machine as a place to train: what it has, and the project's folder on it. */
+export interface RunTarget {
+  readonly machine: MachineFacts;
+  readonly remote: Omit<RunRemote, 'runDir'>;
 }
 
 export interface PreparedRun extends Pick<TrainingPlan, 'decisions' | 'recipe' | 'engineSteps' | 'location' | 'profile' | 'probe' | 'baseModel'> {
@@ -42,8 +51,9 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
   const { project, manifest } = options;
   const config = project.config;
   const engine = options.engine ?? sdScriptsEngine;
-  if (!options.dryRun) await refuseWhileRunning(project);
-  const tp = await planTraining({ ...options, strict: !options.dryRun, probe: true });
+  const target = options.target;
+  if (!options.dryRun) await refuseWhileRunning(project, target?.remote.name);
+  const tp = await planTraining({ ...options, strict: !options.dryRun, probe: true, ...(target ? { machine: target.machine } : {}) });
   const { location, profile, settings, recipe, engineSteps, batchSize, numProcesses, modelPath } = tp;
   const findings: Finding[] = [...tp.findings];
   const preset = { name: tp.presetName };
@@ -55,13 +65,16 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
   const promptFile = formatSdScriptsPromptFile(prompts);
   const { id, paths: run } = await createRunFolder(project.paths);
   const sdScriptsDir = location.sdScriptsDir ?? '<sd-scripts>';
+  // The configs name paths as the training machine sees them: this run folder, or its copy there.
+  const remote: RunRemote | undefined = target ? { ...target.remote, runDir: path.posix.join(target.remote.projectDir, 'runs', id) } : undefined;
+  const there = remote ? runPathsUnder(remote.runDir) : run;
   const built = engine.buildLaunch({
     config: {
       outputName: config.name,
       baseModel: modelPath || '<set base_model in tack.toml>',
-      imageDir: path.join(project.paths.root, manifest.imageDir),
-      outputDir: run.outputDir,
-      samplePromptsFile: run.samplePrompts,
+      imageDir: remote ? path.posix.join(remote.projectDir, ...manifest.imageDir.split(path.sep)) : path.join(project.paths.root, manifest.imageDir),
+      outputDir: there.outputDir,
+      samplePromptsFile: there.samplePrompts,
       classTokens: manifest.classTokens,
       repeats: manifest.repeats,
       buckets: bucketsFrom(config.buckets),
@@ -77,9 +90,9 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
     sdScriptsDir,
     python: location.python,
     ...(location.gitDir ? { gitDir: location.gitDir } : {}),
-    cwd: run.dir,
-    argsFile: run.argsToml,
-    datasetFile: run.datasetToml,
+    cwd: there.dir,
+    argsFile: there.argsToml,
+    datasetFile: there.datasetToml,
     numProcesses,
   });
   await writeFileAtomic(run.datasetToml, built.datasetToml);
@@ -112,6 +125,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
     engine: { name: engine.name, ...(location.sdScriptsDir ? { dir: location.sdScriptsDir } : {}), ...(location.commit ? { commit: location.commit } : {}), python: location.python },
     baseModel: modelPath,
     attempts: [],
+    ...(remote ? { remote } : {}),
   };
   await writeRunMeta(run, meta);
   const all = [...findings, ...built.findings];
@@ -128,12 +142,22 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
   return { id, paths: run, meta, launch: built, decisions, findings: all, recipe, engineSteps, location, profile, ...(probe ? { probe } : {}), ...(baseModel ? { baseModel } : {}) };
 }
 
-/** One run at a time per project: two would share dataset/ and fight over the GPU. */
-async function refuseWhileRunning(project: Project): Promise<void> {
+/** The run-folder layout under another root (a remote run's folder, POSIX paths). */
+function runPathsUnder(dir: string): Pick<RunPaths, 'dir' | 'outputDir' | 'samplePrompts' | 'argsToml' | 'datasetToml'> {
+  const config = path.posix.join(dir, 'config');
+  return { dir, outputDir: path.posix.join(dir, 'output'), samplePrompts: path.posix.join(config, 'sample_prompts.txt'), argsToml: path.posix.join(config, 'args.toml'), datasetToml: path.posix.join(config, 'dataset.toml') };
+}
+
+/**
+ * One run at a time per project on each machine: two would share its dataset/ there and fight
+ * over its GPU. Runs on different machines (three learning rates on three rented GPUs) are fine.
+ */
+async function refuseWhileRunning(project: Project, where: string | undefined): Promise<void> {
   for (const id of await listRunIds(project.paths)) {
     const meta = await readRunMeta(runPaths(project.paths, id), id).catch(() => undefined);
-    if (meta && effectiveStatus(meta) === 'running') {
-      throw runErrors.create('RUN_ALREADY_RUNNING', `Run ${id} of this project is still running (tack pid ${meta.supervisor?.pid}).`, 'Wait for it to finish, or stop it with Ctrl-C in its terminal; tack runs shows its progress.', {
+    if (meta && effectiveStatus(meta) === 'running' && meta.remote?.name === where) {
+      const on = meta.remote ? ` on ${meta.remote.name}` : '';
+      throw runErrors.create('RUN_ALREADY_RUNNING', `Run ${id} of this project is still running${on} (${meta.remote ? 'tack attach follows it' : `tack pid ${meta.supervisor?.pid}`}).`, meta.remote ? 'Wait for it to finish (tack runs shows it), or stop it: tack attach <project>, then Ctrl-C.' : 'Wait for it to finish, or stop it with Ctrl-C in its terminal; tack runs shows its progress.', {
         details: { run: id },
       });
     }
@@ -146,10 +170,14 @@ export interface StartRunOptions {
   readonly onEvent?: (event: SupervisorEvent) => void;
   readonly projectArg: string;
   readonly engine?: TrainerEngine;
+  /** Where the trainer runs (default: this machine). */
+  readonly transport?: TrainerTransport;
+  /** Aborted to leave a remote run going. */
+  readonly detachSignal?: AbortSignal;
 }
 
-/** Launches a prepared run and supervises it to its outcome. */
-export async function startRun(prepared: PreparedRun, options: StartRunOptions): Promise<RunOutcome> {
+/** Launches a prepared run and supervises it to its outcome (or until a remote run is detached). */
+export async function startRun(prepared: PreparedRun, options: StartRunOptions): Promise<TrainResult> {
   const train = options.project.config.train;
   return superviseRun({
     engine: options.engine ?? sdScriptsEngine,
@@ -161,6 +189,8 @@ export async function startRun(prepared: PreparedRun, options: StartRunOptions):
     projectArg: options.projectArg,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.detachSignal ? { detachSignal: options.detachSignal } : {}),
   });
 }
 

@@ -23,9 +23,10 @@ export interface ZipEntry {
 const LIMIT = 0xffffffff;
 
 let crcTable: Int32Array | undefined;
-function crc32(data: Uint8Array): number {
-  const native = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
-  if (native) return native(data) >>> 0;
+/** CRC-32 of `data`, continuing from `previous` (the CRC of the bytes before it) for streams. */
+export function crc32(data: Uint8Array, previous = 0): number {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, value?: number) => number }).crc32;
+  if (native) return native(data, previous) >>> 0;
   if (!crcTable) {
     crcTable = new Int32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -34,7 +35,7 @@ function crc32(data: Uint8Array): number {
       crcTable[n] = c;
     }
   }
-  let crc = -1;
+  let crc = ~previous;
   for (let i = 0; i < data.length; i++) crc = (crcTable[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
   return (crc ^ -1) >>> 0;
 }

@@ -4,8 +4,9 @@
  * base model file whose safetensors header has the real SDXL layout (its data is a sparse
  * hole, so it takes no disk space), and a ready project made through the real CLI.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cp, open, readFile, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { parse, stringify } from 'smol-toml';
 import { REPO_ROOT, runTack, TACK_BIN } from './cli.js';
@@ -148,4 +149,21 @@ export async function processesMentioning(needle: string): Promise<number[]> {
     }
   }
   return out;
+}
+
+/** A git repository holding the fake sd-scripts (without its venv), as `tack engine install --repo` clones it. */
+export async function makeFakeSdScriptsRepo(repo: string): Promise<{ repo: string; commit: string }> {
+  await cp(FAKE_SD_SCRIPTS, repo, { recursive: true, filter: (src) => !src.includes(`${path.sep}venv`) && !src.includes(`${path.sep}site`) });
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-q', '-m', 'fake sd-scripts');
+  return { repo, commit: git('rev-parse', 'HEAD') };
+}
+
+/** A package index on loopback: pip needs no download for an empty requirements.txt, but the install checks that an index answers. */
+export async function startPipIndex(): Promise<{ url: string; close: () => void }> {
+  const index = http.createServer((_req, res) => res.end('<html></html>'));
+  await new Promise<void>((resolve) => index.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(index.address() as { port: number }).port}/simple`, close: () => index.close() };
 }

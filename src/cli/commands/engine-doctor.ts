@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { pathExists } from '../../core/index.js';
-import { findPreset, gpuMemoryGiB, locateEngine, PINNED_SD_SCRIPTS_COMMIT, resolveTrainSettings, type DoctorCheck } from '../../engine/index.js';
+import { findPreset, gpuMemoryGiB, locateEngine, PINNED_SD_SCRIPTS_COMMIT, resolveTrainSettings } from '../../engine/index.js';
 import { loadProject, type Project } from '../../project/index.js';
 import { runEngineDoctor } from '../../run/index.js';
 import { stringOption, type CommandSpec } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
-
-const MARKS: Record<DoctorCheck['status'], string> = { ok: ' ok ', warning: 'warn', error: 'FAIL', skipped: 'skip' };
+import { formatCheck } from '../render.js';
 
 export const engineDoctorCommand: CommandSpec = {
   name: 'engine doctor',
@@ -57,10 +56,7 @@ Exit code 4 when a check fails. Examples:
         checks: report.checks,
       });
     } else {
-      for (const c of report.checks) {
-        ctx.print(`[${MARKS[c.status]}] ${c.label.padEnd(13)} ${c.detail}`);
-        if (c.fix && c.status !== 'ok') ctx.print(`       ${' '.repeat(13)} fix: ${c.fix}`);
-      }
+      for (const c of report.checks) for (const line of formatCheck(c)) ctx.print(line);
       ctx.print();
       ctx.print(report.ready ? `Ready to train${report.gpuProfile ? ` (GPU profile ${report.gpuProfile.name})` : ''}.` : 'Not ready to train: fix the FAIL lines above. Without a GPU: tack train <project> --dry-run, or tack export <project> --bundle out.zip for a rented GPU.');
     }

@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../command.js';
 import { addCommand } from './add.js';
+import { attachCommand } from './attach.js';
 import { captionCommand } from './caption.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
@@ -25,10 +26,13 @@ import { planCommand } from './plan.js';
 import { prepareCommand } from './prepare.js';
 import { presetExportCommand, presetImportCommand, presetListCommand, presetShowCommand } from './preset.js';
 import { removeCommand } from './remove.js';
+import { remoteAddCommand, remoteDoctorCommand, remoteListCommand, remoteRemoveCommand } from './remote.js';
+import { queueAddCommand, queueCancelCommand, queueCommand } from './queue.js';
 import { runsCommand } from './runs.js';
+import { runsImportCommand } from './runs-import.js';
 import { studioCommand } from './studio.js';
 import { tagsCommand } from './tags.js';
 import { trainCommand } from './train.js';
 
 /** Every command, in the order `tack --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [studioCommand, initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, runsCommand, samplesCommand, evaluateCommand, scoreCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, jobsCommand, jobsShowCommand, jobsCancelCommand, jobsFollowCommand, jobsWorkCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];
+export const COMMANDS: readonly CommandSpec[] = [studioCommand, initCommand, addCommand, removeCommand, doctorCommand, captionCommand, tagsCommand, planCommand, prepareCommand, trainCommand, attachCommand, queueCommand, queueAddCommand, queueCancelCommand, runsCommand, runsImportCommand, samplesCommand, evaluateCommand, scoreCommand, sweepCommand, reportCommand, infotextCommand, exportCommand, presetListCommand, presetShowCommand, presetImportCommand, presetExportCommand, engineDoctorCommand, engineInstallCommand, jobsCommand, jobsShowCommand, jobsCancelCommand, jobsFollowCommand, jobsWorkCommand, remoteAddCommand, remoteListCommand, remoteRemoveCommand, remoteDoctorCommand, demoCommand, loraInspectCommand, loraResizeCommand, loraMergeCommand, loraConvertCommand, loraHashCommand, loraVerifyCommand, errorsCommand];

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { formatDuration, sleep } from '../../core/index.js';
+import { sleep } from '../../core/index.js';
 import { cancelJob, FINAL_STATUSES, liveProbes, reconcileJobs, runJobWorker, viewJob, type JobEvent, type JobProgress, type JobStore, type JobView } from '../../jobs/index.js';
 import { cliErrors } from '../errors.js';
 import { stringOption, type CommandContext, type CommandSpec } from '../command.js';
 import { EXIT_CODES, exitCodeFor } from '../exit-codes.js';
 import { executeJobCommand } from '../job-commands.js';
-import { jobSummaryJson, openJobStore, startQueuedJobs } from '../jobs-runtime.js';
+import { formatJobProgress, jobSummaryJson, openJobStore, startQueuedJobs, withJobStore } from '../jobs-runtime.js';
 import { formatTable } from '../render.js';
 
 function jobId(text: string | undefined, usage: string): number {
@@ -14,16 +14,10 @@ function jobId(text: string | undefined, usage: string): number {
   return id;
 }
 
-function progressText(p: JobProgress | null): string {
-  if (!p) return '';
-  const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : '';
-  const eta = p.etaSec != null ? `, ${formatDuration(p.etaSec * 1000)} left` : '';
-  return `${p.label} ${p.done}/${p.total}${pct}${p.epoch ? `, epoch ${p.epoch}/${p.totalEpochs}` : ''}${eta}`;
-}
+const progressText = formatJobProgress;
 
 function withStore<T>(ctx: CommandContext, fn: (store: JobStore) => Promise<T> | T): Promise<T> {
-  const store = openJobStore(ctx.env);
-  return Promise.resolve(fn(store)).finally(() => store.close());
+  return withJobStore(ctx.env, fn);
 }
 
 function exitCodeOf(job: JobView): number {
@@ -189,7 +183,7 @@ export const jobsWorkCommand: CommandSpec = {
         afterEnd: () => void startQueuedJobs(store, ctx.env),
       });
       ctx.stderr.write(`job ${id} ${end.status}\n`);
-      return end.status === 'succeeded' ? EXIT_CODES.ok : end.status === 'cancelled' ? EXIT_CODES.cancelled : exitCodeFor(end.error.category ?? 'internal');
+      return end.status === 'succeeded' || end.status === 'detached' ? EXIT_CODES.ok : end.status === 'cancelled' ? EXIT_CODES.cancelled : exitCodeFor(end.error.category ?? 'internal');
     } finally {
       store.close();
     }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { formatBytes, formatDuration } from '../../core/index.js';
 import { loadProject, type ProjectPaths } from '../../project/index.js';
+import { readRemoteRunStatus, type RemoteRunStatus } from '../../remote/index.js';
 import { listRuns, markInterruptedRuns, readRun, readRunMetrics, type RunRecord } from '../../run/index.js';
 import { cliErrors } from '../errors.js';
 import type { CommandContext, CommandSpec } from '../command.js';
@@ -22,8 +23,28 @@ function stepsOf(r: RunRecord): string {
   return `${done}/${r.meta.plan.totalSteps}`;
 }
 
+/** A remote run's state in words, for the status column. */
+function remoteStatus(r: RunRecord, live: RemoteRunStatus | undefined): string {
+  const name = r.meta.remote?.name;
+  if (!name || r.meta.status !== 'running') return r.status;
+  switch (live?.state) {
+    case 'running':
+      return `running on ${name}${live.step !== undefined ? ` (step ${live.step}/${live.totalSteps})` : ''}`;
+    case 'ended':
+      return `ended on ${name}, not home yet`;
+    case 'lost':
+      return `stopped on ${name}, not home yet`;
+    case 'gone':
+      return `gone from ${name}`;
+    case 'unreachable':
+      return `on ${name} (unreachable)`;
+    default:
+      return `running on ${name}`;
+  }
+}
+
 /** One run as a JSON object (docs/train.md "tack runs --json"). */
-export function runJson(r: RunRecord) {
+export function runJson(r: RunRecord, live?: RemoteRunStatus) {
   return {
     id: r.id,
     dir: r.paths.dir,
@@ -38,6 +59,7 @@ export function runJson(r: RunRecord) {
     finalLoss: lossOf(r),
     checkpoints: r.checkpoints.map((c) => ({ epoch: c.epoch, final: c.final, file: c.file, sizeBytes: c.sizeBytes })),
     samples: r.samples.map((s) => ({ epoch: s.epoch, promptIndex: s.promptIndex, seed: s.seed ?? null, file: s.file })),
+    remote: r.meta.remote ? { name: r.meta.remote.name, target: r.meta.remote.target, runDir: r.meta.remote.runDir, state: live?.state ?? null, step: live?.step ?? null, error: live?.error ?? null } : null,
   };
 }
 
@@ -117,8 +139,10 @@ and per epoch its checkpoint, sample count and loss. Examples:
       return;
     }
     const runs = await listRuns(project.paths);
+    // Remote runs whose results are not all home: only the remote knows how they are doing.
+    const live = await readRemoteRunStatus(runs, ctx.env, ctx.signal);
     if (ctx.json) {
-      ctx.printJson({ kind: 'runs', project: project.paths.root, runs: runs.map(runJson) });
+      ctx.printJson({ kind: 'runs', project: project.paths.root, runs: runs.map((r) => runJson(r, live.get(r.id))) });
       return;
     }
     if (runs.length === 0) {
@@ -129,9 +153,10 @@ and per epoch its checkpoint, sample count and loss. Examples:
       const d = durationOf(r);
       const loss = lossOf(r);
       const finalCk = r.checkpoints.length;
-      return [r.id, r.status, stepsOf(r), loss === null ? '-' : loss.toPrecision(3), d === undefined || r.status === 'prepared' ? '-' : formatDuration(d), finalCk, r.meta.preset.name];
+      return [r.id, remoteStatus(r, live.get(r.id)), stepsOf(r), loss === null ? '-' : loss.toPrecision(3), d === undefined || r.status === 'prepared' ? '-' : formatDuration(d), finalCk, r.meta.preset.name];
     });
     ctx.print(formatTable(['run', 'status', 'steps', 'loss', 'duration', 'checkpoints', 'preset'], rows));
+    if (live.size) ctx.print(`\nA remote run's results come home while tack follows it: tack attach ${projectArg} [run]`);
     const interrupted = runs.filter((r) => r.status === 'interrupted' || r.status === 'cancelled').pop();
     if (interrupted && interrupted === runs[runs.length - 1]) ctx.print(`\nThe newest run stopped early; continue it with: tack train ${projectArg} --resume`);
   },

@@ -64,7 +64,10 @@ export class TrainDisplay {
   handle = (event: SupervisorEvent): void => {
     switch (event.kind) {
       case 'started':
-        this.line(`Trainer started (pid ${event.pid}).`);
+        this.line(event.attached ? `Following the run on ${event.where} (trainer pid ${event.pid}).` : `Trainer started${event.where === 'local' ? '' : ` on ${event.where}`} (pid ${event.pid}).`);
+        break;
+      case 'link':
+        this.line(`  ${event.message}`);
         break;
       case 'phase':
         if (event.phase !== this.phase) {

@@ -6,9 +6,9 @@
  * folder is the record) and a note says so.
  */
 import type { Project } from '../../project/index.js';
-import { runErrors, type RunOutcome, type SupervisorEvent } from '../../run/index.js';
+import { runErrors, type SupervisorEvent, type TrainResult } from '../../run/index.js';
 import { isTackError, toTackError } from '../../core/index.js';
-import { jobErrorFrom, startForegroundJob, type ForegroundJob, type JobEnd, type JobReporter } from '../../jobs/index.js';
+import { adoptRunningJob, jobErrorFrom, startForegroundJob, type ForegroundJob, type JobEnd, type JobReporter } from '../../jobs/index.js';
 import type { CommandContext } from '../command.js';
 import { jobEndFrom } from '../job-commands.js';
 import { openJobStore, startQueuedJobs } from '../jobs-runtime.js';
@@ -19,8 +19,8 @@ export interface TrainJob {
   /** Sends the supervisor's events to the job (the terminal display is chained by the caller). */
   readonly onEvent: (event: SupervisorEvent) => void;
   setRun(runId: string): void;
-  /** The command's document is known: the job ends with it (a terminal job only). */
-  done(document: { readonly outcome: RunOutcome }, exitCode: number): void;
+  /** The command's document is known: the job ends with it (a terminal job only); a detached remote run leaves it running. */
+  done(document: { readonly outcome: TrainResult; readonly remote?: { readonly name: string } }, exitCode: number): void;
   /** The command failed before it had a document. */
   fail(error: unknown): void;
 }
@@ -55,11 +55,14 @@ export function reportTrainEvent(reporter: Pick<JobReporter, 'progress' | 'event
     case 'stopping':
       reporter.event('stopping', { reason: event.reason });
       break;
+    case 'link':
+      reporter.event('link', { message: event.message });
+      break;
   }
 }
 
-/** The job for this `tack train` (undefined for a dry run, which launches nothing). */
-export function openTrainJob(ctx: CommandContext, project: Project, inputs: Record<string, unknown>, dryRun: boolean): TrainJob | undefined {
+/** The job for this `tack train` (undefined for a dry run, which launches nothing); `machine` is the remote of --on. */
+export function openTrainJob(ctx: CommandContext, project: Project, inputs: Record<string, unknown>, dryRun: boolean, machine?: string): TrainJob | undefined {
   if (dryRun) return undefined;
   if (ctx.job) {
     const reporter = ctx.job;
@@ -69,7 +72,7 @@ export function openTrainJob(ctx: CommandContext, project: Project, inputs: Reco
   let job: ForegroundJob;
   try {
     store = openJobStore(ctx.env);
-    job = startForegroundJob(store, { kind: 'train', project: project.paths.root, inputs, title: `train ${project.config.name}` });
+    job = startForegroundJob(store, { kind: 'train', project: project.paths.root, inputs, title: `train ${project.config.name}${machine ? ` on ${machine}` : ''}`, ...(machine ? { machine } : {}) });
   } catch (error) {
     store?.close();
     if (isTackError(error) && error.code === 'JOBS_GPU_BUSY') {
@@ -82,6 +85,11 @@ export function openTrainJob(ctx: CommandContext, project: Project, inputs: Reco
     ctx.stderr.write(`note: this training is not listed in tack jobs or the studio: ${toTackError(error).message}\n`);
     return undefined;
   }
+  return reportingJob(ctx, store, job);
+}
+
+/** A terminal command's job: it ends with the command's document (or stays running when a remote run is left going). */
+function reportingJob(ctx: CommandContext, store: ReturnType<typeof openJobStore>, job: ForegroundJob): TrainJob {
   const openStore = store;
   const signal = AbortSignal.any([ctx.signal, job.signal]);
   const end = (value: JobEnd) => {
@@ -96,10 +104,44 @@ export function openTrainJob(ctx: CommandContext, project: Project, inputs: Reco
     signal,
     onEvent: (e) => reportTrainEvent(job, e),
     setRun: (id) => job.setRunId(id),
-    done: (document, exitCode) => end(jobEndFrom('train', exitCode, document)),
+    done: (document, exitCode) => {
+      const value = jobEndFrom('train', exitCode, document);
+      // Left going by the user: its job waits for tack attach, the queue does not follow it by itself.
+      if (value.status === 'detached' && document.remote) {
+        const at = new Date().toISOString();
+        return end({ status: 'detached', worker: { kind: 'remote', startedAt: at, heartbeatAt: at, data: { remote: document.remote.name } } });
+      }
+      end(value);
+    },
     fail: (error) => {
       const e = jobErrorFrom(error);
       end(e.category === 'cancelled' ? { status: 'cancelled', error: e } : { status: 'failed', error: e });
     },
   };
+}
+
+/**
+ * The job of a remote run being followed again (tack attach): run by a queue worker, it reports
+ * into that job; in a terminal, it takes over the run's job while it is still recorded as
+ * running (left by --detach, or by a tack that stopped), so the job ends with the run.
+ */
+export function openAttachJob(ctx: CommandContext, project: Project, runId: string): TrainJob | undefined {
+  if (ctx.job) {
+    const reporter = ctx.job;
+    return { signal: ctx.signal, onEvent: (e) => reportTrainEvent(reporter, e), setRun: () => undefined, done: () => undefined, fail: () => undefined };
+  }
+  let store: ReturnType<typeof openJobStore> | undefined;
+  try {
+    store = openJobStore(ctx.env);
+    const running = store.list({ project: project.paths.root, kinds: ['train'], states: ['running'] }).find((j) => j.runId === runId);
+    const job = running ? adoptRunningJob(store, running.id) : undefined;
+    if (!job) {
+      store.close();
+      return undefined;
+    }
+    return reportingJob(ctx, store, job);
+  } catch {
+    store?.close();
+    return undefined;
+  }
 }

@@ -3,12 +3,14 @@ import { formatDuration, sortFindings, type Finding } from '../../core/index.js'
 import { SOURCE_WORDS, type SettingDecision } from '../../engine/index.js';
 import { prepareDataset } from '../../pipeline/index.js';
 import { loadProject } from '../../project/index.js';
-import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type RunOutcome, type SupervisorEvent } from '../../run/index.js';
+import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type SupervisorEvent, type TrainResult } from '../../run/index.js';
 import { choiceOption, stringOption, type CommandContext, type CommandInput, type CommandSpec } from '../command.js';
+import { cliErrors } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatFinding } from '../render.js';
 import { TrainDisplay } from './train-display.js';
 import { openTrainJob, type TrainJob } from './train-job.js';
+import { launchOnRemote, linkJson, prepareOnRemote, printLink, resumeOnRemote } from './train-remote.js';
 
 /** Quotes an argument for display the way a POSIX shell would need it. */
 export function shellQuote(arg: string): string {
@@ -60,8 +62,13 @@ function printPrepared(ctx: CommandContext, prepared: PreparedRun): void {
   ctx.print(`  ${[...env, ...prepared.launch.command.argv.map(shellQuote)].join(' ')}`);
 }
 
-function printOutcome(ctx: CommandContext, outcome: RunOutcome, runDir: string): void {
+export function printOutcome(ctx: CommandContext, outcome: TrainResult, runDir: string): void {
   ctx.print();
+  if (outcome.kind === 'detached') {
+    ctx.print(`Detached: ${outcome.message}`);
+    ctx.print(`  ${outcome.hint}; tack runs shows where it is.`);
+    return;
+  }
   const head = outcome.kind === 'succeeded' ? 'Succeeded' : outcome.kind === 'failed' ? `Failed (${outcome.reason})` : outcome.kind === 'cancelled' ? 'Cancelled' : 'Interrupted';
   ctx.print(`${head}: ${outcome.message}`);
   if (outcome.kind === 'failed' && outcome.lastLines.length) {
@@ -73,8 +80,8 @@ function printOutcome(ctx: CommandContext, outcome: RunOutcome, runDir: string):
   if (outcome.kind !== 'succeeded') ctx.print(`  hint: ${outcome.hint}`);
 }
 
-function exitCodeFor(outcome: RunOutcome): number {
-  if (outcome.kind === 'succeeded') return EXIT_CODES.ok;
+export function exitCodeFor(outcome: TrainResult): number {
+  if (outcome.kind === 'succeeded' || outcome.kind === 'detached') return EXIT_CODES.ok;
   if (outcome.kind === 'cancelled') return EXIT_CODES.cancelled;
   return EXIT_CODES.training;
 }
@@ -83,10 +90,27 @@ function findingsJson(findings: readonly Finding[]): Finding[] {
   return sortFindings(findings);
 }
 
+/** The `tack train --json` document up to the outcome (docs/train.md). */
+function trainDoc(run: PreparedRun) {
+  return {
+    kind: 'train',
+    dryRun: false,
+    run: { id: run.id, dir: run.paths.dir },
+    preset: run.meta.preset.name,
+    gpuProfile: run.meta.preset.gpuProfile,
+    plan: run.meta.plan,
+    settings: run.meta.preset.settings,
+    decisions: run.decisions,
+    findings: findingsJson(run.findings),
+    command: run.launch.command,
+    configs: { dataset: run.paths.datasetToml, args: run.paths.argsToml, samplePrompts: run.paths.samplePrompts },
+  };
+}
+
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'Train the LoRA: prepare, plan, write the configs, launch sd-scripts and supervise it',
-  usage: 'train <project> [--dry-run] [--resume] [--preset <name>] [--gpu-profile auto|8gb|12gb|16gb|24gb] [--json]',
+  usage: 'train <project> [--on <remote>] [--detach] [--dry-run] [--resume] [--preset <name>] [--gpu-profile auto|8gb|12gb|16gb|24gb] [--upload-model] [--on-interrupt ask|stop|detach] [--json]',
   details: `Prepares the dataset if needed, picks the GPU profile from the GPU memory, resolves the preset
 with your [train] settings, plans epochs so the run lands near [plan] target_steps, and writes
 runs/<id>/ (configs, sample prompts, the exact command). The configs are checked against the
@@ -96,16 +120,29 @@ sample images are listed as they appear. Known failures (out of GPU memory, NaN 
 arguments, "No data found") end with a clear reason and what to do. Ctrl-C stops the trainer
 gracefully and keeps the checkpoints saved so far; --resume continues from the newest saved
 optimizer state.
-Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
+--on <remote> trains on a machine added with tack remote add: tack checks it, finds the base
+model there (or downloads it there: [remote] in tack.toml), syncs only the dataset and configs
+that changed, launches the run detached there (it survives a dropped connection) and shows the
+same live progress; every checkpoint and sample is brought home as it appears, so the run
+folder here ends up as after a local run. A dropped connection is resumed where it stopped.
+Ctrl-C asks whether to stop the remote run or to detach (--on-interrupt decides without a
+terminal); --detach leaves it going at once and tack attach follows it again.
+Exit codes: 0 succeeded (or detached), 5 the training failed, 130 cancelled. Examples:
   tack train my-lora --dry-run
   tack train my-lora
-  tack train my-lora --resume`,
+  tack train my-lora --resume
+  tack train my-lora --on pod
+  tack train my-lora --on pod --detach`,
   positionals: [{ name: 'project', required: true, description: 'The project folder.' }],
   options: {
     'dry-run': { type: 'boolean', description: 'Write the run folder and print the command; launch nothing (works without sd-scripts or a GPU).' },
     resume: { type: 'boolean', description: 'Continue the newest interrupted, cancelled or failed run from its saved state.' },
     preset: { type: 'string', value: '<name>', description: 'Preset for this run (default: preset in tack.toml); tack preset list.' },
     'gpu-profile': { type: 'string', value: '<profile>', description: 'auto (from the GPU), 8gb, 12gb, 16gb or 24gb.' },
+    on: { type: 'string', value: '<remote>', description: 'Train on a remote added with tack remote add.' },
+    detach: { type: 'boolean', description: 'With --on: launch, then leave the run going there (tack attach follows it).' },
+    'upload-model': { type: 'boolean', description: 'With --on: send the local base model when the remote lacks it.' },
+    'on-interrupt': { type: 'string', value: '<ask|stop|detach>', description: 'With --on: what Ctrl-C does (default ask on a terminal, else stop).' },
   },
   json: true,
   async run(ctx, input) {
@@ -113,8 +150,10 @@ Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
     const project = await loadProject(path.resolve(ctx.cwd, positionals[0] as string), { tokenize: false });
     const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
     const presetName = stringOption(values, 'preset');
+    const on = stringOption(values, 'on');
+    if (!on && (values.detach || values['upload-model'])) throw cliErrors.create('CLI_BAD_OPTION', `--${values.detach ? 'detach' : 'upload-model'} needs --on <remote>.`, `Example: tack train ${positionals[0]} --on pod --detach`);
     const inputs = { ...(values.resume ? { resume: true } : {}), ...(presetName ? { preset: presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}) };
-    const job = openTrainJob(ctx, project, inputs, Boolean(values['dry-run']));
+    const job = openTrainJob(ctx, project, inputs, Boolean(values['dry-run']), on);
     try {
       return await train({ ...ctx, signal: job?.signal ?? ctx.signal }, input, project, job);
     } catch (error) {
@@ -132,10 +171,26 @@ async function train(ctx: CommandContext, { values, positionals }: CommandInput,
   const shown = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
   const onEvent = job ? (e: SupervisorEvent) => (job.onEvent(e), shown?.(e)) : shown;
 
+  const on = stringOption(values, 'on');
+
   if (values.resume) {
     await markInterruptedRuns(project.paths, projectArg);
     const plan = await planResume(project);
     job?.setRun(plan.id);
+    if (plan.meta.remote) {
+      if (!ctx.json) ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) on ${plan.meta.remote.name} ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
+      const { result, transport } = await resumeOnRemote(ctx, { project, projectArg, plan, values, ...(onEvent ? { onEvent } : {}) });
+      display.finish();
+      const remoteDoc = { kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, remote: { name: plan.meta.remote.name, runDir: plan.meta.remote.runDir, link: linkJson(transport.stats) }, outcome: result };
+      job?.done(remoteDoc, exitCodeFor(result));
+      if (ctx.json) ctx.printJson(remoteDoc);
+      else {
+        printOutcome(ctx, result, plan.paths.dir);
+        printLink(ctx, plan.meta.remote.name, transport.stats);
+      }
+      return exitCodeFor(result);
+    }
+    if (on) throw cliErrors.create('CLI_BAD_OPTION', `Run ${plan.id} trained on this machine; it resumes here, not on ${on}.`, `Run: tack train ${projectArg} --resume (without --on), or start a new run with --on ${on}.`);
     if (!ctx.json) {
       ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
     }
@@ -151,6 +206,33 @@ async function train(ctx: CommandContext, { values, positionals }: CommandInput,
   const bar = ctx.progress('Preparing the dataset');
   const prepared = await prepareDataset(project, { signal: ctx.signal, onProgress: bar });
   bar.finish();
+  if (on) {
+    if (values['dry-run']) throw cliErrors.create('CLI_BAD_OPTION', '--dry-run and --on cannot be combined: a remote run is checked on the remote itself.', `See the plan with: tack train ${projectArg} --dry-run; check the remote with: tack remote doctor ${on}`);
+    const input = { project, projectArg, manifest: prepared.manifest, remote: on, values, ...(presetName ? { presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}), ...(onEvent ? { onEvent } : {}) };
+    const remote = await prepareOnRemote(ctx, input);
+    const run = remote.prepared;
+    job?.setRun(run.id);
+    if (!ctx.json) {
+      printPrepared(ctx, run);
+      ctx.print(`  on ${on}: ${run.meta.remote?.runDir} (${remote.sync.sent} file(s) sent, ${remote.sync.unchanged} unchanged; base model ${remote.model.path})`);
+      ctx.print();
+    }
+    const result = await launchOnRemote(ctx, remote, input);
+    display.finish();
+    const remoteDoc = {
+      ...trainDoc(run),
+      remote: { name: on, runDir: run.meta.remote?.runDir, projectDir: run.meta.remote?.projectDir, model: { path: remote.model.path, source: remote.model.source }, sync: remote.sync, link: linkJson(remote.transport.stats) },
+      outcome: result,
+    };
+    job?.done(remoteDoc, exitCodeFor(result));
+    if (ctx.json) ctx.printJson(remoteDoc);
+    else {
+      printOutcome(ctx, result, run.paths.dir);
+      printLink(ctx, on, remote.transport.stats);
+      if (result.kind === 'succeeded') ctx.print(`Next: tack runs ${projectArg} show ${run.id}`);
+    }
+    return exitCodeFor(result);
+  }
   const run = await prepareRun({
     project,
     manifest: prepared.manifest,
@@ -160,19 +242,7 @@ async function train(ctx: CommandContext, { values, positionals }: CommandInput,
     ...(presetName ? { presetName } : {}),
     ...(gpuProfile ? { gpuProfile } : {}),
   });
-  const doc = {
-    kind: 'train',
-    dryRun: Boolean(values['dry-run']),
-    run: { id: run.id, dir: run.paths.dir },
-    preset: run.meta.preset.name,
-    gpuProfile: run.meta.preset.gpuProfile,
-    plan: run.meta.plan,
-    settings: run.meta.preset.settings,
-    decisions: run.decisions,
-    findings: findingsJson(run.findings),
-    command: run.launch.command,
-    configs: { dataset: run.paths.datasetToml, args: run.paths.argsToml, samplePrompts: run.paths.samplePrompts },
-  };
+  const doc = { ...trainDoc(run), dryRun: Boolean(values['dry-run']) };
   if (!ctx.json) printPrepared(ctx, run);
   if (values['dry-run']) {
     if (ctx.json) ctx.printJson(doc);

@@ -91,6 +91,11 @@ export async function inspectBaseModel(file: string): Promise<BaseModelInfo> {
     return { file, format: 'other', kind: 'unknown', sizeBytes: stat.size, evidence: `${path.extname(file) || 'no extension'}: only .safetensors headers can be read without loading the model` };
   }
   const { header, sizeBytes } = await readSafetensorsHeader(file);
+  return describeSafetensorsHeader(file, header, sizeBytes);
+}
+
+/** What a safetensors header (already parsed) says about the model; `file` only names it (a remote reads the header there). */
+export function describeSafetensorsHeader(file: string, header: Record<string, unknown>, sizeBytes: number): BaseModelInfo {
   const meta = (header.__metadata__ ?? {}) as Record<string, unknown>;
   const names = Object.keys(header).filter((k) => k !== '__metadata__');
   const shapeOf = (name: string) => {

@@ -48,6 +48,12 @@ const RICH_FILE = /\s+[\w.-]+\.py:\d+\s*$/;
 const STEPS = /^steps:\s+\d+%\|[^|]*\|\s*(\d+)\/(\d+) \[([\d:]+)<([\d:?]+),\s*(?:([\d.]+)(it\/s|s\/it)|\?it\/s)(?:,\s*([^\]]*))?\]/;
 const BAR = /^(?:[\w ]+:\s*)?\d+%\|[^|]*\|\s*(\d+)\/(\d+) \[/;
 const EPOCH = /^epoch (\d+)\/(\d+)\s*$/;
+
+/**
+ * A NaN average loss in the progress bar's postfix ("avr_loss=nan"), as a plain pattern that a
+ * watcher without this parser can search the raw log for (tack's helper on a remote, in Python).
+ */
+export const NAN_LOSS_PATTERN = 'avr_loss=[nN][aA][nN]';
 const SAVING = /^saving checkpoint: (.+?)\s*$/;
 const EXCEPTION = /^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Invalid)): (.*)$/;
 const BARE_EXCEPTION = /^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt))\s*$/;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bucketsSection } from './buckets.js';
 import { captionSection } from './caption.js';
 import { planSection } from './plan.js';
+import { remoteSection } from './remote.js';
 import { samplesSection } from './samples.js';
 import { trainSection } from './train.js';
 
@@ -46,6 +47,7 @@ export const projectSchema = z.strictObject({
   buckets: bucketsSection,
   caption: captionSection,
   train: trainSection,
+  remote: remoteSection,
   samples: samplesSection,
 });
 
