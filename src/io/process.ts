@@ -158,6 +158,11 @@ export interface SupervisedOptions {
   readonly onChunk?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
   /** Decoded text in whole lines (ending with \n or \r), per stream, for the parser. */
   readonly onLines: (text: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * The unterminated end of a stream after each chunk. A progress bar (tqdm) starts each redraw
+   * with \r and never ends it, so its newest state would otherwise wait for the next redraw.
+   */
+  readonly onPartial?: (text: string, stream: 'stdout' | 'stderr') => void;
 }
 
 /** Starts a program (the trainer) in its own process group with piped output. Throws on spawn failure. */
@@ -193,6 +198,7 @@ export async function spawnSupervised(argv: readonly string[], options: Supervis
         options.onLines(text.slice(0, cut + 1), stream);
         pending = text.slice(cut + 1);
       } else pending = text;
+      if (pending) options.onPartial?.(pending, stream);
     });
     source?.on('end', () => {
       const rest = pending + decoder.end();

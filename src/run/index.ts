@@ -23,6 +23,6 @@ export { superviseRun, type SupervisorEvent, type SuperviseOptions } from './sup
 export { planTraining, bucketsFrom, type TrainingPlan, type TrainingPlanOptions } from './plan-training.js';
 export { prepareRun, startRun, type PreparedRun, type PrepareRunOptions, type StartRunOptions } from './train.js';
 export { planResume, resumeRun, type ResumePlan } from './resume.js';
-export { probeEngine, runEngineDoctor, installEngine, canReach, type EngineDoctorResult, type InstallResult, type InstallRunOptions } from './engine-ops.js';
+export { probeEngine, probePython, runEngineDoctor, installEngine, canReach, type EngineDoctorResult, type InstallResult, type InstallRunOptions } from './engine-ops.js';
 export { exportBundle, buildRunScript, type ExportBundleOptions, type ExportBundleResult } from './export-bundle.js';
 export { writeZip, type ZipEntry } from './zip.js';

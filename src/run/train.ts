@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { partitionFindings, writeFileAtomic, writeJsonAtomic, type Finding } from '../core/index.js';
 import type { DatasetManifest } from '../dataset/index.js';
-import { sdScriptsEngine, type BuiltLaunch, type TrainerEngine } from '../engine/index.js';
+import { sdScriptsEngine, type BuiltLaunch, type DeviceSetting, type TrainerEngine } from '../engine/index.js';
 import type { Project } from '../project/index.js';
 import { buildSamplePrompts, formatSdScriptsPromptFile } from '../prompt/index.js';
 import { runErrors } from './errors.js';
@@ -24,12 +24,14 @@ export interface PrepareRunOptions {
   readonly presetName?: string;
   /** --gpu-profile (else [train] gpu_profile). */
   readonly gpuProfile?: string;
+  /** --device (else [train] device). */
+  readonly device?: DeviceSetting;
   readonly dryRun: boolean;
   readonly engine?: TrainerEngine;
   readonly signal?: AbortSignal;
 }
 
-export interface PreparedRun extends Pick<TrainingPlan, 'decisions' | 'recipe' | 'engineSteps' | 'location' | 'profile' | 'probe' | 'baseModel'> {
+export interface PreparedRun extends Pick<TrainingPlan, 'decisions' | 'recipe' | 'engineSteps' | 'location' | 'profile' | 'probe' | 'baseModel' | 'device'> {
   readonly id: string;
   readonly paths: RunPaths;
   readonly meta: RunMeta;
@@ -44,7 +46,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
   const engine = options.engine ?? sdScriptsEngine;
   if (!options.dryRun) await refuseWhileRunning(project);
   const tp = await planTraining({ ...options, strict: !options.dryRun, probe: true });
-  const { location, profile, settings, recipe, engineSteps, batchSize, numProcesses, modelPath } = tp;
+  const { location, profile, settings, recipe, engineSteps, batchSize, numProcesses, modelPath, device } = tp;
   const findings: Finding[] = [...tp.findings];
   const preset = { name: tp.presetName };
   const probe = tp.probe;
@@ -81,6 +83,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
     argsFile: run.argsToml,
     datasetFile: run.datasetToml,
     numProcesses,
+    device,
   });
   await writeFileAtomic(run.datasetToml, built.datasetToml);
   await writeFileAtomic(run.argsToml, built.argsToml);
@@ -108,6 +111,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
     status: 'prepared',
     outputName: config.name,
     preset: { name: preset.name, gpuProfile: profile.name, settings },
+    device,
     plan,
     engine: { name: engine.name, ...(location.sdScriptsDir ? { dir: location.sdScriptsDir } : {}), ...(location.commit ? { commit: location.commit } : {}), python: location.python },
     baseModel: modelPath,
@@ -125,7 +129,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
       { details: { run: id, findings: errors } },
     );
   }
-  return { id, paths: run, meta, launch: built, decisions, findings: all, recipe, engineSteps, location, profile, ...(probe ? { probe } : {}), ...(baseModel ? { baseModel } : {}) };
+  return { id, paths: run, meta, launch: built, decisions, findings: all, recipe, engineSteps, location, profile, device, ...(probe ? { probe } : {}), ...(baseModel ? { baseModel } : {}) };
 }
 
 /** One run at a time per project: two would share dataset/ and fight over the GPU. */

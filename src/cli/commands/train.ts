@@ -2,7 +2,7 @@ import path from 'node:path';
 import { formatDuration, sortFindings, type Finding } from '../../core/index.js';
 import { SOURCE_WORDS, type SettingDecision } from '../../engine/index.js';
 import { prepareDataset } from '../../pipeline/index.js';
-import { loadProject } from '../../project/index.js';
+import { loadProject, TRAIN_DEVICES } from '../../project/index.js';
 import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type RunOutcome } from '../../run/index.js';
 import { choiceOption, stringOption, type CommandContext, type CommandSpec } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -37,7 +37,8 @@ function printPrepared(ctx: CommandContext, prepared: PreparedRun): void {
   const m = prepared.meta;
   const p = m.plan;
   ctx.print(`Run ${prepared.id} in ${prepared.paths.dir}`);
-  ctx.print(`  preset ${m.preset.name}, GPU profile ${m.preset.gpuProfile}${prepared.probe?.gpus.length ? ` (${prepared.probe.gpus.map((g) => g.name).join(', ')})` : ''}`);
+  const on = prepared.device === 'cuda' ? (prepared.probe?.gpus.length ? ` (${prepared.probe.gpus.map((g) => g.name).join(', ')})` : '') : `, device ${prepared.device}`;
+  ctx.print(`  preset ${m.preset.name}, GPU profile ${m.preset.gpuProfile}${on}`);
   ctx.print(`  ${p.images} images x ${p.repeats} repeats = ${p.images * p.repeats} per epoch; ${p.epochs} epochs at batch ${p.batchSize}${p.gradientAccumulationSteps > 1 ? ` x ${p.gradientAccumulationSteps} accumulation` : ''}${p.numProcesses > 1 ? ` on ${p.numProcesses} GPUs` : ''}`);
   ctx.print(`  the engine will train ${p.totalSteps} steps (${p.batchesPerEpoch} batches per epoch over ${prepared.engineSteps.buckets.length} bucket(s); the recipe's formula gives ${p.recipeSteps})`);
   ctx.print();
@@ -85,7 +86,7 @@ function findingsJson(findings: readonly Finding[]): Finding[] {
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'Train the LoRA: prepare, plan, write the configs, launch sd-scripts and supervise it',
-  usage: 'train <project> [--dry-run] [--resume] [--preset <name>] [--gpu-profile auto|8gb|12gb|16gb|24gb] [--json]',
+  usage: 'train <project> [--dry-run] [--resume] [--preset <name>] [--gpu-profile auto|8gb|12gb|16gb|24gb] [--device auto|cuda|mps|cpu] [--json]',
   details: `Prepares the dataset if needed, picks the GPU profile from the GPU memory, resolves the preset
 with your [train] settings, plans epochs so the run lands near [plan] target_steps, and writes
 runs/<id>/ (configs, sample prompts, the exact command). The configs are checked against the
@@ -94,17 +95,21 @@ engine's own argument list and dataset rules before anything starts. Then it lau
 sample images are listed as they appear. Known failures (out of GPU memory, NaN loss, refused
 arguments, "No data found") end with a clear reason and what to do. Ctrl-C stops the trainer
 gracefully and keeps the checkpoints saved so far; --resume continues from the newest saved
-optimizer state.
+optimizer state. Without a CUDA GPU it refuses to start unless you choose --device mps (Apple
+GPU) or --device cpu (hundreds of times slower: tests and tiny runs); settings that cannot work
+there (8-bit optimizers, fp16 on the CPU, sdpa without torch 2, fp8) are replaced and listed.
 Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
   tack train my-lora --dry-run
   tack train my-lora
-  tack train my-lora --resume`,
+  tack train my-lora --resume
+  tack train tiny-test --device cpu`,
   positionals: [{ name: 'project', required: true, description: 'The project folder.' }],
   options: {
     'dry-run': { type: 'boolean', description: 'Write the run folder and print the command; launch nothing (works without sd-scripts or a GPU).' },
     resume: { type: 'boolean', description: 'Continue the newest interrupted, cancelled or failed run from its saved state.' },
     preset: { type: 'string', value: '<name>', description: 'Preset for this run (default: preset in tack.toml); tack preset list.' },
     'gpu-profile': { type: 'string', value: '<profile>', description: 'auto (from the GPU), 8gb, 12gb, 16gb or 24gb.' },
+    device: { type: 'string', value: '<device>', description: 'auto (a CUDA GPU, else refuse), cuda, mps or cpu (default: [train] device).' },
   },
   json: true,
   async run(ctx, { values, positionals }) {
@@ -112,6 +117,7 @@ Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
     const project = await loadProject(path.resolve(ctx.cwd, projectArg), { tokenize: false });
     const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
     const presetName = stringOption(values, 'preset');
+    const device = choiceOption(values, 'device', TRAIN_DEVICES);
     const display = new TrainDisplay(ctx.stderr);
     const onEvent = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
 
@@ -139,6 +145,7 @@ Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
       signal: ctx.signal,
       ...(presetName ? { presetName } : {}),
       ...(gpuProfile ? { gpuProfile } : {}),
+      ...(device ? { device } : {}),
     });
     const doc = {
       kind: 'train',
@@ -146,6 +153,7 @@ Exit codes: 0 succeeded, 5 the training failed, 130 cancelled. Examples:
       run: { id: run.id, dir: run.paths.dir },
       preset: run.meta.preset.name,
       gpuProfile: run.meta.preset.gpuProfile,
+      device: run.device,
       plan: run.meta.plan,
       settings: run.meta.preset.settings,
       decisions: run.decisions,
