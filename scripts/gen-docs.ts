@@ -66,7 +66,9 @@ export function jsonIndex(pages: ReadonlyArray<readonly [string, string]>): { te
   const undocumented: string[] = [];
   for (const c of COMMANDS) {
     if (!c.json) continue;
-    const names = (l: string) => /^#{1,4} /.test(l) && (l.includes(`\`tack ${c.name} `) || l.includes(`\`tack ${c.name}\``));
+    // A heading that names a longer command (`tack runs import` for `tack runs`) does not count.
+    const longer = COMMANDS.filter((o) => o.name.startsWith(`${c.name} `)).map((o) => `\`tack ${o.name}`);
+    const names = (l: string) => /^#{1,4} /.test(l) && (l.includes(`\`tack ${c.name} `) || l.includes(`\`tack ${c.name}\``)) && !longer.some((x) => l.includes(x));
     // A heading that names the command with --json wins over one that names the command only.
     const find = (wantJson: boolean) =>
       pages.map(([file, text]) => [file, text.split('\n').find((l) => names(l) && (!wantJson || l.includes('--json')))] as const).find(([, line]) => line !== undefined);

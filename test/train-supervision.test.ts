@@ -5,7 +5,7 @@
  * engine's saved state in the same folder.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runTack, tempDir } from './helpers/cli.js';
@@ -81,7 +81,7 @@ test('kill -9 of the supervisor: the run shows as interrupted, and --resume cont
   const live = startTack(['train', project], { env });
   await waitFor(async () => {
     const [dir] = await runDirs(project);
-    return dir ? (await readdir(path.join(dir, 'output')).catch(() => [] as string[])).includes('resume-000002-state') : false;
+    return dir ? (await readdir(path.join(dir, 'output', 'resume-000002-state')).catch(() => [] as string[])).includes('random_states_0.pkl') : false;
   }, 60_000, 'the state saved after epoch 2');
   live.child.kill('SIGKILL');
   await live.done;
@@ -134,4 +134,62 @@ test('SIGTERM to tack (a service stop, a closed terminal) stops the run like Ctr
   const doc = JSON.parse(done.stdout);
   assert.equal(doc.outcome.kind, 'cancelled');
   assert.deepEqual(await processesMentioning(doc.run.dir), []);
+});
+
+test('a run resumed twice continues each time from the epoch it reached (the engine counts steps from 0 after a resume)', async () => {
+  const env = fakeEngineEnv(root.dir, { FAKE_SD_SCRIPTS_STEP_SECONDS: '0.15' });
+  const project = await makeTrainingProject(root.dir, 'twice', { env, plan: { epochs: 3 } });
+  const stopAfterState = async (args: string[], epoch: number) => {
+    const live = startTack(args, { env });
+    await waitFor(async () => {
+      const [dir] = await runDirs(project);
+      // random_states_0.pkl is the last file of a state (see resume.ts).
+      const state = dir ? path.join(dir, 'output', `twice-00000${epoch}-state`, 'random_states_0.pkl') : '';
+      return Boolean(state) && (await readFile(state, 'utf8').then(() => true, () => false));
+    }, 60_000, `the state saved after epoch ${epoch}`);
+    live.child.kill('SIGINT');
+    return live.done;
+  };
+  assert.equal((await stopAfterState(['train', project], 1)).code, 130);
+  const first = await stopAfterState(['train', project, '--resume'], 2);
+  assert.equal(first.code, 130, first.stderr);
+  assert.match(first.stderr, /step [5-8]\/12/, 'the first resume shows steps after the 4 done before');
+  assert.doesNotMatch(first.stderr, /step [0-3]\/12/);
+  const [dir] = (await runDirs(project)) as [string];
+  const saved = JSON.parse(await readFile(path.join(dir, 'output', 'twice-000002-state', 'train_state.json'), 'utf8')) as { current_step: number; current_epoch: number };
+  assert.deepEqual(saved, { current_epoch: 2, current_step: 4 }, 'the engine recorded the steps since the resume, as sd-scripts does');
+
+  const again = await runTack(['train', project, '--resume', '--json'], { env });
+  assert.equal(again.code, 0, again.stderr);
+  const doc = JSON.parse(again.stdout) as { stepOffset: number; resumedFrom: string; outcome: { kind: string; steps: { done: number; total: number } } };
+  assert.equal(doc.stepOffset, 8, 'epoch 2 of 4 steps each: 8 steps done');
+  assert.match(doc.resumedFrom, /twice-000002-state$/);
+  assert.deepEqual(doc.outcome.steps, { done: 12, total: 12 });
+  const log = await readFile(path.join(dir, 'log.txt'), 'utf8');
+  const lastAttempt = log.slice(log.lastIndexOf('==== tack: resumed'));
+  assert.match(lastAttempt, /epoch 3\/3/);
+  assert.doesNotMatch(lastAttempt, /epoch 2\/3/, 'epoch 2 is not trained again');
+  const fixed = JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as { attempts: unknown[]; status: string };
+  assert.equal(fixed.status, 'succeeded');
+  assert.equal(fixed.attempts.length, 3);
+});
+
+test('a state folder cut short (Ctrl-C while the engine saved it) is not resumed from: the engine could not load it', async () => {
+  const env = fakeEngineEnv(root.dir, { FAKE_SD_SCRIPTS_STEP_SECONDS: '0.15' });
+  const project = await makeTrainingProject(root.dir, 'cut', { env });
+  const live = startTack(['train', project], { env });
+  await waitFor(async () => {
+    const [dir] = await runDirs(project);
+    return dir ? (await readdir(path.join(dir, 'output', 'cut-000001-state')).catch(() => [] as string[])).includes('random_states_0.pkl') : false;
+  }, 60_000, 'the state saved after epoch 1');
+  live.child.kill('SIGINT');
+  assert.equal((await live.done).code, 130);
+  const [dir] = (await runDirs(project)) as [string];
+  const state = path.join(dir, 'output', 'cut-000001-state');
+  // What sd-scripts leaves when stopped in accelerate's save_state: train_state.json, no weights yet.
+  for (const name of ['model.safetensors', 'optimizer.bin', 'scheduler.bin', 'random_states_0.pkl']) await rm(path.join(state, name));
+  const resumed = await runTack(['train', project, '--resume'], { env });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /from the beginning: no optimizer state was saved before it stopped/);
+  assert.doesNotMatch(await readFile(path.join(dir, 'command.json'), 'utf8'), /--resume/);
 });

@@ -33,25 +33,35 @@ export interface ProgressBar extends ProgressListener {
 
 const BAR_WIDTH = 24;
 
+/** The ETA needs this much measured work: a first tick (often a 2-byte tensor) predicts nothing. */
+const ETA_MIN_ELAPSED_MS = 1000;
+
 /**
  * A progress bar on stderr with count, percent and ETA. On a terminal it redraws one line; in a
- * log file (not a TTY) it prints a line at most every `intervalMs`, so CI logs stay short.
+ * log file (not a TTY) it prints a line at most every `intervalMs`, so CI logs stay short. The
+ * ETA is the rate since the first tick applied to what is left, shown once a second of work
+ * has been measured (before that it is --:--, never a guess from one tick).
  */
-export function progressBar(out: Output, label: string, options: { readonly intervalMs?: number; readonly enabled?: boolean } = {}): ProgressBar {
-  const started = Date.now();
+export function progressBar(out: Output, label: string, options: { readonly intervalMs?: number; readonly enabled?: boolean; readonly now?: () => number } = {}): ProgressBar {
+  const clock = options.now ?? Date.now;
+  const started = clock();
   let lastPrint = 0;
   let drawn = false;
+  let first: { at: number; done: number } | undefined;
   const enabled = options.enabled ?? true;
   const interval = options.intervalMs ?? (out.isTTY ? 100 : 2000);
   const listener = (event: ProgressEvent) => {
     if (!enabled) return;
-    const now = Date.now();
+    const now = clock();
+    first ??= { at: now, done: event.done };
     const finished = event.done >= event.total;
     if (!finished && now - lastPrint < interval) return;
     lastPrint = now;
     const fraction = event.total > 0 ? Math.min(1, event.done / event.total) : 1;
     const elapsed = now - started;
-    const eta = event.done > 0 ? (elapsed / event.done) * (event.total - event.done) : NaN;
+    const measuredMs = now - first.at;
+    const measured = event.done - first.done;
+    const eta = measuredMs >= ETA_MIN_ELAPSED_MS && measured > 0 ? (measuredMs / measured) * (event.total - event.done) : NaN;
     const count = event.unit === 'bytes' ? `${(event.done / 1048576).toFixed(1)}/${(event.total / 1048576).toFixed(1)} MB` : `${event.done}/${event.total}`;
     const pct = `${Math.floor(fraction * 100)}%`.padStart(4);
     const timing = finished ? `in ${formatDuration(elapsed)}` : `ETA ${formatDuration(eta)}`;

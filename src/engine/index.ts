@@ -4,6 +4,17 @@ export { sdScriptsEngine, buildLaunchArgv } from './sd-scripts/engine.js';
 export type { TrainSettings, SettingKey, SettingReason, SettingSource, TrainOverrides } from './settings.js';
 export { SETTING_KEYS, SOURCE_WORDS } from './settings.js';
 export {
+  adaptSettingsToDevice,
+  buildGenImgPrecisionArgs,
+  chooseDevice,
+  describeDeviceSpeed,
+  type DeviceAdaptation,
+  type DeviceChoice,
+  type DeviceSetting,
+  type TorchAbilities,
+  type TrainDevice,
+} from './device.js';
+export {
   BUILTIN_PRESETS,
   GPU_PROFILES,
   pickGpuProfile,
@@ -25,7 +36,7 @@ export { checkDatasetToml, DATASET_KEYS } from './sd-scripts/dataset-schema.js';
 export { argSpec, allArgDests, flagFor, flattenArgsToml, checkArgsTypes } from './sd-scripts/args-schema.js';
 export { SD_SCRIPTS_ARGS, SD_SCRIPTS_ARGS_COMMIT, type ArgSpec } from './sd-scripts/args-table.js';
 export { parseEngineToml, formatTomlValue, type EngineTomlTable, type EngineTomlValue } from './sd-scripts/toml.js';
-export { EngineLogParser, parseEngineLog, NAN_LOSS_PATTERN, type EngineEvent, type FailureKind, type TrainingPhase } from './sd-scripts/log-parser.js';
+export { EngineLogParser, parseEngineLog, findEngineError, NAN_LOSS_PATTERN, type EngineEvent, type FailureKind, type TrainingPhase } from './sd-scripts/log-parser.js';
 export { checkpointFileName, parseCheckpointName, parseSampleName, parseStateDirName, type CheckpointName, type SampleName } from './sd-scripts/outputs.js';
 export {
   locateEngine,

@@ -18,7 +18,7 @@ export interface TrainSettings {
   readonly optimizer_args: readonly string[];
   readonly lr_scheduler: string;
   readonly lr_warmup_ratio: number;
-  readonly mixed_precision: 'bf16' | 'fp16';
+  readonly mixed_precision: 'bf16' | 'fp16' | 'no';
   readonly save_precision: 'fp16' | 'bf16' | 'float';
   readonly gradient_checkpointing: boolean;
   readonly cache_latents: boolean;

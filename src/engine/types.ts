@@ -4,6 +4,7 @@
  * engine's output into events and reads its output file names.
  */
 import type { Finding } from '../core/index.js';
+import type { TrainDevice } from './device.js';
 import type { EngineConfigInput } from './sd-scripts/build-config.js';
 import type { EngineEvent } from './sd-scripts/log-parser.js';
 import type { CheckpointName, SampleName } from './sd-scripts/outputs.js';
@@ -27,6 +28,8 @@ export interface LaunchInput {
   readonly argsFile: string;
   readonly datasetFile: string;
   readonly numProcesses: number;
+  /** Where to train (default cuda). */
+  readonly device?: TrainDevice;
   /** A saved optimizer-state folder to continue from. */
   readonly resumeState?: string;
 }
@@ -41,10 +44,14 @@ export interface BuiltLaunch {
 
 export interface EngineLogSink {
   push(chunk: string): void;
+  /** An unterminated line, read early when it is a complete progress bar (tqdm). */
+  peek(partial: string): void;
   end(): void;
   /** The last lines printed (for reports). */
   readonly recent: readonly string[];
   readonly lastError: string | undefined;
+  /** The engine's own error line: its last exception, else its last ERROR record. */
+  readonly engineError: string | undefined;
 }
 
 export interface TrainerEngine {

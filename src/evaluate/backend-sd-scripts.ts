@@ -12,7 +12,10 @@
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pathExists, writeFileAtomic } from '../core/index.js';
+import { buildGenImgPrecisionArgs, findEngineError } from '../engine/index.js';
 import { runProgram } from '../io/index.js';
+import { probePython } from '../run/index.js';
+import type { EvalRun } from './run-reader.js';
 import { evalErrors } from './errors.js';
 import type { SweepBackendContext, SweepBackendImpl, SweepJob } from './sweep-jobs.js';
 
@@ -25,7 +28,9 @@ export interface SdScriptsBackendOptions {
   /** Scratch folder for the prompt file and the script's output. */
   readonly workDir: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** Precision/attention flags (default --fp16 --sdpa --no_half_vae: every CUDA GPU, no VAE NaNs). */
+  /** How the run trained: its precision and attention are used for rendering too. */
+  readonly training?: EvalRun['training'];
+  /** Precision/attention flags instead of those derived from the run and the Python's torch. */
   readonly extraArgs?: readonly string[];
 }
 
@@ -41,7 +46,7 @@ export function buildGenPromptFile(jobs: readonly SweepJob[], loras: readonly st
   return `${lines.join('\n')}\n`;
 }
 
-export function buildGenArgs(options: SdScriptsBackendOptions, jobs: readonly SweepJob[], loras: readonly string[], promptFile: string, outDir: string): string[] {
+export function buildGenArgs(options: SdScriptsBackendOptions & { readonly precisionArgs: readonly string[] }, jobs: readonly SweepJob[], loras: readonly string[], promptFile: string, outDir: string): string[] {
   const first = jobs[0] as SweepJob;
   return [
     path.join(options.sdScriptsDir, 'sdxl_gen_img.py'),
@@ -72,11 +77,23 @@ export function buildGenArgs(options: SdScriptsBackendOptions, jobs: readonly Sw
     ...loras,
     '--network_mul',
     ...loras.map(() => '0'),
-    ...(options.extraArgs ?? ['--fp16', '--sdpa', '--no_half_vae']),
+    ...(options.extraArgs ?? options.precisionArgs),
   ];
 }
 
+/** Why the script failed, in its own words when it printed an exception or an ERROR record. */
+function describeGenFailure(outcome: Exclude<Awaited<ReturnType<typeof runProgram>>, { kind: 'cancelled' }>, python: string, rendered: number, wanted: number): { message: string; engineError?: string } {
+  const why = outcome.kind === 'not-started' ? `could not start ${python}: ${outcome.message}` : outcome.kind === 'exited' ? `exited with code ${outcome.code}` : `was killed by ${outcome.signal}`;
+  const lines = 'lastLines' in outcome ? outcome.lastLines : [];
+  const engineError = findEngineError(lines.join('\n'));
+  const tail = lines.slice(-8).join('\n  ');
+  const exitedCleanly = outcome.kind === 'exited' && outcome.code === 0;
+  const head = exitedCleanly ? `sdxl_gen_img.py finished but wrote ${rendered} of ${wanted} images` : `sdxl_gen_img.py ${why} after ${rendered} of ${wanted} images`;
+  return { message: `${head}${engineError ? `: ${engineError}` : '.'}${tail ? `\n  ${tail}` : ''}`, ...(engineError ? { engineError } : {}) };
+}
+
 export function sdScriptsBackend(options: SdScriptsBackendOptions): SweepBackendImpl {
+  let precisionArgs: readonly string[] = buildGenImgPrecisionArgs(options.training ?? {});
   return {
     name: 'sd-scripts',
     async check() {
@@ -88,6 +105,12 @@ export function sdScriptsBackend(options: SdScriptsBackendOptions): SweepBackend
       }
       if (!options.baseModel || !(await pathExists(options.baseModel))) {
         throw evalErrors.create('EVAL_BACKEND_SETUP', `The base model "${options.baseModel}" does not exist.`, 'Set base_model in tack.toml to the checkpoint the LoRA was trained on.', { details: { baseModel: options.baseModel } });
+      }
+      if (!options.extraArgs) {
+        // What this Python's torch can do decides the flags as much as the run does (no fp16
+        // without CUDA, no --sdpa before torch 2); a probe that fails leaves the run's choice.
+        const { probe } = await probePython(options.python, options.sdScriptsDir, { modules: [], timeoutMs: 120_000 });
+        if (probe?.torch) precisionArgs = buildGenImgPrecisionArgs(options.training ?? {}, { cuda: probe.cudaAvailable, ...(probe.sdpa !== null ? { sdpa: probe.sdpa } : {}) });
       }
     },
     async render(jobs, context: SweepBackendContext) {
@@ -106,7 +129,7 @@ export function sdScriptsBackend(options: SdScriptsBackendOptions): SweepBackend
         await fsp.mkdir(outDir, { recursive: true });
         const promptFile = path.join(dir, 'prompts.txt');
         await writeFileAtomic(promptFile, buildGenPromptFile(group, loras));
-        const outcome = await runProgram(options.python, buildGenArgs(options, group, loras, promptFile, outDir), {
+        const outcome = await runProgram(options.python, buildGenArgs({ ...options, precisionArgs }, group, loras, promptFile, outDir), {
           cwd: options.sdScriptsDir,
           env: { ...(options.env ?? process.env), PYTHONUNBUFFERED: '1' },
           ...(context.signal ? { signal: context.signal } : {}),
@@ -122,10 +145,9 @@ export function sdScriptsBackend(options: SdScriptsBackendOptions): SweepBackend
         await fsp.rm(dir, { recursive: true, force: true });
         if (outcome.kind === 'cancelled') return;
         if (outcome.kind !== 'exited' || outcome.code !== 0 || names.length < group.length) {
-          const why = outcome.kind === 'not-started' ? `could not start ${options.python}: ${outcome.message}` : outcome.kind === 'exited' ? `exited with code ${outcome.code}` : outcome.kind === 'signalled' ? `was killed by ${outcome.signal}` : 'stopped';
-          const tail = 'lastLines' in outcome ? outcome.lastLines.slice(-8).join('\n  ') : '';
-          throw evalErrors.create('EVAL_BACKEND_FAILED', `sdxl_gen_img.py ${why} after ${names.length} of ${group.length} images.${tail ? `\n  ${tail}` : ''}`, 'Fix the cause shown, then run tack sweep again: finished images are kept.', {
-            details: { rendered: names.length, wanted: group.length },
+          const { message, engineError } = describeGenFailure(outcome, options.python, names.length, group.length);
+          throw evalErrors.create('EVAL_BACKEND_FAILED', message, 'Fix the cause shown, then run tack sweep again: finished images are kept.', {
+            details: { rendered: names.length, wanted: group.length, ...(engineError ? { engineError } : {}), precisionFlags: options.extraArgs ?? precisionArgs },
           });
         }
       }

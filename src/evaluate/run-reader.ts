@@ -27,6 +27,8 @@ export interface EvalRun {
   readonly preset?: string;
   readonly baseModel?: string;
   readonly totalSteps?: number;
+  /** How it trained, for rendering with matching precision (absent in runs made by hand). */
+  readonly training?: { readonly mixedPrecision?: string; readonly attention?: string; readonly noHalfVae?: boolean; readonly device?: 'cuda' | 'mps' | 'cpu' };
   /** Sorted by epoch (the final file last). */
   readonly checkpoints: readonly RunCheckpoint[];
   /**
@@ -68,6 +70,11 @@ async function withEvaluationData(paths: ProjectPaths, run: RunRecord): Promise<
     ...(meta.preset.name ? { preset: meta.preset.name } : {}),
     ...(meta.baseModel ? { baseModel: meta.baseModel } : {}),
     ...(meta.plan.totalSteps ? { totalSteps: meta.plan.totalSteps } : {}),
+    ...(meta.preset.settings
+      ? { training: { mixedPrecision: meta.preset.settings.mixed_precision, attention: meta.preset.settings.attention, noHalfVae: meta.preset.settings.no_half_vae, ...(meta.device ? { device: meta.device } : {}) } }
+      : meta.device
+        ? { training: { device: meta.device } }
+        : {}),
     checkpoints: run.checkpoints,
     samples: newestSamples(run.samples),
     prompts: parseSdScriptsPromptFile(await fsp.readFile(run.paths.samplePrompts, 'utf8').catch(() => '')),

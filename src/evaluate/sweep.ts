@@ -125,7 +125,7 @@ function backendFor(project: Project, run: EvalRun, backend: SweepBackend, optio
     if (!sdScriptsDir) {
       throw evalErrors.create('EVAL_BACKEND_SETUP', 'TACK_SD_SCRIPTS is not set, so the engine\'s generation script cannot be found.', 'Set TACK_SD_SCRIPTS to your kohya sd-scripts folder (and TACK_PYTHON to its Python), or use --backend a1111|comfyui.');
     }
-    return sdScriptsBackend({ python: env.TACK_PYTHON || 'python3', sdScriptsDir, baseModel, workDir: path.join(run.evaluationDir, 'sweep', '.work'), env });
+    return sdScriptsBackend({ python: env.TACK_PYTHON || 'python3', sdScriptsDir, baseModel, workDir: path.join(run.evaluationDir, 'sweep', '.work'), env, ...(run.training ? { training: run.training } : {}) });
   }
   const common = { loraDir: options.loraDir ?? (s.ui_lora_dir ? path.resolve(project.paths.root, s.ui_lora_dir) : ''), loraPrefix, checkpoint: s.ui_checkpoint, adetailer: s.adetailer };
   if (backend === 'a1111') return a1111Backend({ ...common, url: options.url ?? s.a1111_url }, http);

@@ -158,6 +158,11 @@ export interface SupervisedOptions {
   readonly onChunk?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
   /** Decoded text in whole lines (ending with \n or \r), per stream, for the parser. */
   readonly onLines: (text: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * The unterminated end of a stream after each chunk. A progress bar (tqdm) starts each redraw
+   * with \r and never ends it, so its newest state would otherwise wait for the next redraw.
+   */
+  readonly onPartial?: (text: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface LineSplitter {
@@ -167,7 +172,7 @@ export interface LineSplitter {
 }
 
 /** Decodes UTF-8 output (even split inside a character) and hands it on in whole lines (ending with \n or \r). */
-export function createLineSplitter(onLines: (text: string) => void): LineSplitter {
+export function createLineSplitter(onLines: (text: string) => void, onPartial?: (text: string) => void): LineSplitter {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   return {
@@ -185,6 +190,7 @@ export function createLineSplitter(onLines: (text: string) => void): LineSplitte
         onLines(text.slice(0, cut + 1));
         pending = text.slice(cut + 1);
       } else pending = text;
+      if (pending) onPartial?.(pending);
     },
     end() {
       const rest = pending + decoder.end();
@@ -209,7 +215,8 @@ export async function spawnSupervised(argv: readonly string[], options: Supervis
   let killTimer: NodeJS.Timeout | undefined;
   let killedAfterGrace = false;
   for (const stream of ['stdout', 'stderr'] as const) {
-    const lines = createLineSplitter((text) => options.onLines(text, stream));
+    const onPartial = options.onPartial;
+    const lines = createLineSplitter((text) => options.onLines(text, stream), onPartial ? (text) => onPartial(text, stream) : undefined);
     const source = child[stream];
     source?.on('data', (chunk: Buffer) => {
       options.onChunk?.(chunk, stream);

@@ -179,7 +179,10 @@ class RunFollower {
     private readonly options: RemoteTransportOptions,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
-    this.lines = createLineSplitter((text) => output.onLines(text));
+    this.lines = createLineSplitter(
+      (text) => output.onLines(text),
+      (text) => output.onPartial?.(text),
+    );
   }
 
   async begin(): Promise<void> {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { isProcessAlive } from '../io/index.js';
 import { readJson, type ProgressEvent } from '../core/index.js';
 import type { DatasetManifest } from '../dataset/index.js';
-import { sdScriptsEngine } from '../engine/index.js';
+import { sdScriptsEngine, type DeviceSetting } from '../engine/index.js';
 import type { Project } from '../project/index.js';
 import {
   listRuns,
@@ -43,6 +43,8 @@ export interface RemoteTrainOptions {
   readonly remote: string;
   readonly presetName?: string;
   readonly gpuProfile?: string;
+  /** --device (else [train] device; auto = the remote's CUDA GPU). */
+  readonly device?: DeviceSetting;
   /** Send the local base model when the remote lacks it. */
   readonly uploadModel?: boolean;
   /** Launch and leave the run going. */
@@ -113,6 +115,7 @@ export async function prepareRemoteRun(options: RemoteTrainOptions): Promise<Pre
     ...(signal ? { signal } : {}),
     ...(options.presetName ? { presetName: options.presetName } : {}),
     ...(options.gpuProfile ? { gpuProfile: options.gpuProfile } : {}),
+    ...(options.device ? { device: options.device } : {}),
     target: {
       machine: { location: doctor.location, probe: doctor.probe, modelPath: model.path, baseModel: model.info },
       remote: { name: entry.name, target: formatSshTarget(entry), hostname: doctor.info.hostname, projectDir },

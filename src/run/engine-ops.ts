@@ -19,6 +19,7 @@ import {
   REQUIRED_MODULES,
   OPTIONAL_MODULES,
   type BaseModelInfo,
+  type DeviceSetting,
   type DoctorReport,
   type EngineLocation,
   type InstallOptions,
@@ -34,9 +35,14 @@ export interface ProbeOptions {
 }
 
 /** Runs the probe with the engine's Python (torch import can take a while on a cold disk). */
-export async function probeEngine(location: EngineLocation, options: ProbeOptions = {}): Promise<{ probe?: ProbeResult; error?: string }> {
-  const result = await runCaptured([location.python, '-c', probeScript(options.modules ?? [...REQUIRED_MODULES, ...OPTIONAL_MODULES])], {
-    cwd: location.sdScriptsDir ?? process.cwd(),
+export function probeEngine(location: EngineLocation, options: ProbeOptions = {}): Promise<{ probe?: ProbeResult; error?: string }> {
+  return probePython(location.python, location.sdScriptsDir ?? process.cwd(), options);
+}
+
+/** The probe with any Python (the sweep's generation script runs with TACK_PYTHON). */
+export async function probePython(python: string, cwd: string, options: ProbeOptions = {}): Promise<{ probe?: ProbeResult; error?: string }> {
+  const result = await runCaptured([python, '-c', probeScript(options.modules ?? [...REQUIRED_MODULES, ...OPTIONAL_MODULES])], {
+    cwd,
     env: { ...process.env, PYTHONIOENCODING: 'utf-8' },
     timeoutMs: options.timeoutMs ?? 180_000,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -54,6 +60,8 @@ export interface EngineDoctorOptions {
   /** The base model to check (absolute), '' when unset, undefined when not asked. */
   readonly modelFile?: string;
   readonly optimizer?: string;
+  /** [train] device or --device. */
+  readonly device?: DeviceSetting;
   readonly signal?: AbortSignal;
 }
 
@@ -85,6 +93,7 @@ export async function runEngineDoctor(options: EngineDoctorOptions): Promise<Eng
     ...(probed.error ? { probeError: probed.error } : {}),
     ...(model ? { model } : {}),
     ...(options.optimizer ? { optimizer: options.optimizer } : {}),
+    ...(options.device ? { device: options.device } : {}),
   });
   return { report, ...(probed.probe ? { probe: probed.probe } : {}), ...(model?.info ? { model: model.info } : {}) };
 }

@@ -11,7 +11,7 @@ import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { finding, partitionFindings, type Finding } from '../core/index.js';
 import type { DatasetManifest } from '../dataset/index.js';
-import { buildEngineConfig, checkEngineConfig, PINNED_SD_SCRIPTS_COMMIT, SD_SCRIPTS_REPO, TRAIN_SCRIPT } from '../engine/index.js';
+import { buildEngineConfig, checkEngineConfig, PINNED_SD_SCRIPTS_COMMIT, SD_SCRIPTS_REPO, TRAIN_SCRIPT, type DeviceSetting, type TrainDevice } from '../engine/index.js';
 import type { Project } from '../project/index.js';
 import { buildSamplePrompts, formatSdScriptsPromptFile } from '../prompt/index.js';
 import { runErrors } from './errors.js';
@@ -26,6 +26,8 @@ export interface ExportBundleOptions {
   readonly presetName?: string;
   /** The GPU the bundle will train on (default 24gb: the usual rented card). */
   readonly gpuProfile?: string;
+  /** The device it trains on (default [train] device; auto = a CUDA GPU). */
+  readonly device?: DeviceSetting;
   readonly overwrite?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number, name: string) => void;
@@ -44,21 +46,36 @@ function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-export function buildRunScript(options: { readonly outputName: string; readonly modelName: string; readonly mixedPrecision: string; readonly numProcesses: number }): string {
+export interface RunScriptOptions {
+  readonly outputName: string;
+  readonly modelName: string;
+  readonly mixedPrecision: string;
+  readonly numProcesses: number;
+  readonly device?: TrainDevice;
+}
+
+/** The machine the bundle is for, in the words of its comments and messages. */
+function machineWords(device: TrainDevice): string {
+  return device === 'cuda' ? 'a Linux machine with an NVIDIA GPU' : device === 'mps' ? 'a Mac with Apple silicon (MPS)' : 'any machine, on the CPU (very slow: for tests and tiny runs)';
+}
+
+export function buildRunScript(options: RunScriptOptions): string {
   const model = `models/${options.modelName}`;
+  const device = options.device ?? 'cuda';
+  // On the CPU, accelerate's --cpu picks one thread per physical core; GPUs get one CPU thread.
+  const launch = device === 'cpu' ? '--cpu --num_processes 1' : device === 'mps' ? '--num_cpu_threads_per_process 1 --num_processes 1' : '--num_cpu_threads_per_process 1 --num_processes "$NUM_GPUS"';
   return `#!/usr/bin/env bash
-# Trains the LoRA "${options.outputName}" with kohya sd-scripts on a Linux machine with an NVIDIA GPU.
+# Trains the LoRA "${options.outputName}" with kohya sd-scripts on ${machineWords(device)}.
 # Written by tack (tack export --bundle). Usage:
 #   ./train.sh [/path/to/base-model.safetensors] [--resume]
-# Environment: SD_SCRIPTS (default ~/sd-scripts), PYTHON (default $SD_SCRIPTS/venv/bin/python),
-#              NUM_GPUS (default ${options.numProcesses}).
+# Environment: SD_SCRIPTS (default ~/sd-scripts), PYTHON (default $SD_SCRIPTS/venv/bin/python)${device === 'cuda' ? `,
+#              NUM_GPUS (default ${options.numProcesses})` : ''}.
 # sd-scripts: git clone ${SD_SCRIPTS_REPO} && git -C sd-scripts checkout ${PINNED_SD_SCRIPTS_COMMIT}
 set -euo pipefail
 cd "$(dirname "$0")"
 SD_SCRIPTS="\${SD_SCRIPTS:-$HOME/sd-scripts}"
 PYTHON="\${PYTHON:-$SD_SCRIPTS/venv/bin/python}"
-NUM_GPUS="\${NUM_GPUS:-${options.numProcesses}}"
-MODEL=${shellQuote(model)}
+${device === 'cuda' ? `NUM_GPUS="\${NUM_GPUS:-${options.numProcesses}}"\n` : ''}MODEL=${shellQuote(model)}
 RESUME=()
 for arg in "$@"; do
   case "$arg" in
@@ -82,11 +99,10 @@ if [ ! -f "$MODEL" ]; then
   exit 1
 fi
 MULTI=()
-if [ "$NUM_GPUS" -gt 1 ]; then MULTI=(--multi_gpu); fi
-if [ -d "$SD_SCRIPTS/.git" ]; then export GIT_DIR="$SD_SCRIPTS/.git"; fi
+${device === 'cuda' ? 'if [ "$NUM_GPUS" -gt 1 ]; then MULTI=(--multi_gpu); fi\n' : ''}if [ -d "$SD_SCRIPTS/.git" ]; then export GIT_DIR="$SD_SCRIPTS/.git"; fi
 export PYTHONUNBUFFERED=1 PYTHONIOENCODING=utf-8
 mkdir -p output
-"$PYTHON" -m accelerate.commands.launch --num_cpu_threads_per_process 1 --num_processes "$NUM_GPUS" --num_machines 1 \\
+"$PYTHON" -m accelerate.commands.launch ${launch} --num_machines 1 \\
   --mixed_precision ${options.mixedPrecision} --dynamo_backend no \${MULTI[@]+"\${MULTI[@]}"} \\
   "$SD_SCRIPTS/${TRAIN_SCRIPT}" --config_file config/args.toml --dataset_config config/dataset.toml \\
   --pretrained_model_name_or_path "$MODEL" \${RESUME[@]+"\${RESUME[@]}"} 2>&1 | tee -a log.txt
@@ -102,7 +118,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
     const exists = await fsp.stat(target).then(() => true, () => false);
     if (exists) throw runErrors.create('RUN_EXPORT_FAILED', `${target} already exists.`, 'Pass --force to replace it, or choose another file name.', { details: { file: target } });
   }
-  const tp = await planTraining({ project, manifest, env: options.env, ...(options.presetName ? { presetName: options.presetName } : {}), gpuProfile: options.gpuProfile ?? (config.train.gpu_profile === 'auto' ? '24gb' : config.train.gpu_profile), strict: false, probe: false, ...(options.signal ? { signal: options.signal } : {}) });
+  const tp = await planTraining({ project, manifest, env: options.env, ...(options.presetName ? { presetName: options.presetName } : {}), gpuProfile: options.gpuProfile ?? (config.train.gpu_profile === 'auto' ? '24gb' : config.train.gpu_profile), ...(options.device ? { device: options.device } : {}), strict: false, probe: false, ...(options.signal ? { signal: options.signal } : {}) });
   const root = `${config.name}-tack-bundle`;
   const modelName = tp.modelPath ? path.basename(tp.modelPath) : 'base-model.safetensors';
   const folder = path.basename(manifest.imageDir);
@@ -123,7 +139,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
     numProcesses: tp.numProcesses,
     sampleSampler: prompts[0]?.sampler ?? 'euler_a',
     settings: tp.settings,
-    header: `Bundle of project ${config.name} for a ${tp.profile.name} GPU; paths are relative to the bundle folder (train.sh runs from there).`,
+    header: `Bundle of project ${config.name} for ${tp.device === 'cuda' ? `a ${tp.profile.name} GPU` : `device ${tp.device}`}; paths are relative to the bundle folder (train.sh runs from there).`,
   });
   const check = checkEngineConfig({ argsToml: files.argsToml, datasetToml: files.datasetToml, argsFile: 'config/args.toml', datasetFile: 'config/dataset.toml' });
   const findings = [...tp.findings, ...files.notes, ...check.findings];
@@ -148,6 +164,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
     exportedAt: new Date().toISOString(),
     preset: tp.presetName,
     gpuProfile: tp.profile.name,
+    device: tp.device,
     plan: {
       images: manifest.images.length,
       repeats: manifest.repeats,
@@ -168,11 +185,11 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
     `tack bundle for the LoRA "${config.name}"`,
     '',
     `${manifest.images.length} images x ${manifest.repeats} repeats, ${tp.recipe.epochs} epochs at batch ${tp.batchSize} = ${tp.engineSteps.maxTrainSteps} steps`,
-    `preset ${tp.presetName}, GPU profile ${tp.profile.name}.`,
+    `preset ${tp.presetName}, GPU profile ${tp.profile.name}, device ${tp.device}.`,
     '',
-    '1. On a Linux machine with an NVIDIA GPU, install sd-scripts:',
+    `1. On ${machineWords(tp.device)}, install sd-scripts:`,
     `     git clone ${SD_SCRIPTS_REPO} ~/sd-scripts && git -C ~/sd-scripts checkout ${PINNED_SD_SCRIPTS_COMMIT}`,
-    '     cd ~/sd-scripts && python3 -m venv venv && venv/bin/pip install torch==2.6.0 torchvision==0.21.0 --index-url https://download.pytorch.org/whl/cu124',
+    `     cd ~/sd-scripts && python3 -m venv venv && venv/bin/pip install torch==2.6.0 torchvision==0.21.0${tp.device === 'cuda' ? ' --index-url https://download.pytorch.org/whl/cu124' : tp.device === 'cpu' ? ' --index-url https://download.pytorch.org/whl/cpu' : ''}`,
     '     venv/bin/pip install -r requirements.txt',
     `2. Put the base model at models/${modelName} (or pass its path to train.sh).`,
     '3. ./train.sh            (./train.sh --resume continues from the newest saved state)',
@@ -183,7 +200,7 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
   ].join('\n');
   entries.push(
     { name: `${root}/README.txt`, data: readme, compress: true },
-    { name: `${root}/train.sh`, data: buildRunScript({ outputName: config.name, modelName, mixedPrecision: tp.settings.mixed_precision, numProcesses: tp.numProcesses }), mode: 0o755, compress: true },
+    { name: `${root}/train.sh`, data: buildRunScript({ outputName: config.name, modelName, mixedPrecision: tp.settings.mixed_precision, numProcesses: tp.numProcesses, device: tp.device }), mode: 0o755, compress: true },
     { name: `${root}/config/dataset.toml`, data: files.datasetToml, compress: true },
     { name: `${root}/config/args.toml`, data: files.argsToml, compress: true },
     { name: `${root}/config/sample_prompts.txt`, data: formatSdScriptsPromptFile(prompts), compress: true },

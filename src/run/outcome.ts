@@ -25,7 +25,15 @@ export interface OutcomeCommon {
 
 export type RunOutcome =
   | ({ readonly kind: 'succeeded'; readonly message: string } & OutcomeCommon)
-  | ({ readonly kind: 'failed'; readonly reason: FailureReason; readonly message: string; readonly hint: string; readonly lastLines: readonly string[] } & OutcomeCommon)
+  | ({
+      readonly kind: 'failed';
+      readonly reason: FailureReason;
+      readonly message: string;
+      readonly hint: string;
+      /** The engine's own error line (its exception, else its last ERROR record), when it printed one. */
+      readonly engineError?: string;
+      readonly lastLines: readonly string[];
+    } & OutcomeCommon)
   | ({ readonly kind: 'cancelled'; readonly message: string; readonly hint: string } & OutcomeCommon)
   | ({ readonly kind: 'interrupted'; readonly message: string; readonly hint: string } & Partial<OutcomeCommon>);
 
@@ -42,7 +50,33 @@ export interface RunDetached {
 export type TrainResult = RunOutcome | RunDetached;
 
 /** Which recognised failure explains a run best when several were seen. */
-const PRIORITY: readonly FailureKind[] = ['out-of-memory', 'nan-loss', 'nan-latents', 'bad-arguments', 'dataset-config', 'config-not-found', 'model-not-found', 'no-gpu', 'missing-module', 'no-data', 'assertion', 'crashed'];
+const PRIORITY: readonly FailureKind[] = ['out-of-memory', 'nan-loss', 'nan-latents', 'bad-arguments', 'dataset-config', 'config-not-found', 'model-not-found', 'device-unsupported', 'no-gpu', 'missing-module', 'no-data', 'assertion', 'crashed'];
+
+/** Python packages of optional optimizers, as sd-scripts imports them (train_util.get_optimizer). */
+const OPTIMIZER_PACKAGES: ReadonlyArray<readonly [RegExp, string, string]> = [
+  [/bitsandbytes/i, 'bitsandbytes', '8-bit and paged optimizers'],
+  [/prodigy/i, 'prodigyopt', 'Prodigy'],
+  [/dadaptation/i, 'dadaptation', 'DAdaptation optimizers'],
+  [/lion_pytorch/i, 'lion-pytorch', 'Lion'],
+  [/schedulefree/i, 'schedulefree', 'schedule-free optimizers'],
+];
+
+function missingModuleHint(engineMessage: string | undefined): string {
+  const optimizer = OPTIMIZER_PACKAGES.find(([pattern]) => pattern.test(engineMessage ?? ''));
+  if (optimizer) {
+    const [, pkg, what] = optimizer;
+    return `The optimizer (${what}) needs the ${pkg} package in the engine's Python: pip install ${pkg}${pkg === 'bitsandbytes' ? ' (and a CUDA GPU)' : ''}, or set [train] optimizer = "AdamW".`;
+  }
+  return 'Run pip install -r requirements.txt with the sd-scripts Python, or tack engine install.';
+}
+
+function deviceHint(engineMessage: string | undefined): string {
+  const m = engineMessage ?? '';
+  if (m.includes("'Half'")) return 'fp16 does not work on the CPU: set [train] mixed_precision = "bf16" (tack chooses it on the CPU unless fp16 is set in extra_args or a full_fp16 option).';
+  if (m.includes('scaled_dot_product_attention')) return 'sdpa needs torch 2: set [train] attention = "none", or upgrade torch in the engine\'s Python.';
+  if (m.includes('mixed precision requires')) return 'This accelerate has no mixed precision on this device: set [train] mixed_precision = "no" (fp32), or upgrade accelerate and torch.';
+  return 'tack engine doctor shows the device and what torch supports; change the setting named above in [train].';
+}
 
 export function pickFailure(seen: ReadonlyMap<FailureKind, string>): { kind: FailureKind; message: string } | undefined {
   for (const kind of PRIORITY) {
@@ -91,7 +125,9 @@ export function describeFailure(reason: FailureReason, engineMessage: string | u
     case 'no-gpu':
       return { message: `The engine found no usable GPU.${said}`, hint: 'tack engine doctor shows what torch sees; train on a machine with an NVIDIA GPU or use tack export --bundle.' };
     case 'missing-module':
-      return { message: `A Python package sd-scripts needs is missing.${said}`, hint: 'Run pip install -r requirements.txt with the sd-scripts Python, or tack engine install.' };
+      return { message: `A Python package sd-scripts needs is missing.${said}`, hint: missingModuleHint(engineMessage) };
+    case 'device-unsupported':
+      return { message: `The device cannot run a setting of this run.${said}`, hint: deviceHint(engineMessage) };
     case 'no-data':
       return {
         message: `The engine found no training images and exited as if nothing was wrong (exit code ${ctx.exitCode ?? '?'}).${said}`,

@@ -8,7 +8,10 @@ import path from 'node:path';
 import { finding, type Finding } from '../core/index.js';
 import type { DatasetManifest } from '../dataset/index.js';
 import {
+  adaptSettingsToDevice,
   buildDoctorReport,
+  chooseDevice,
+  describeDeviceSpeed,
   checkBaseModel,
   engineErrors,
   findPreset,
@@ -20,10 +23,12 @@ import {
   pickGpuProfile,
   resolveTrainSettings,
   type BaseModelInfo,
+  type DeviceSetting,
   type EngineLocation,
   type GpuProfile,
   type ProbeResult,
   type SettingDecision,
+  type TrainDevice,
   type TrainSettings,
 } from '../engine/index.js';
 import { countEngineSteps, planRecipe, type EngineSteps, type RecipePlan } from '../plan/index.js';
@@ -32,11 +37,20 @@ import { probeEngine } from './engine-ops.js';
 import { runErrors } from './errors.js';
 
 /** Picks the GPU profile: --gpu-profile, [train] gpu_profile, else from the smallest GPU. */
-function chooseProfile(requested: string, probe: ProbeResult | undefined, findings: Finding[]): GpuProfile {
+function chooseProfile(requested: string, probe: ProbeResult | undefined, device: TrainDevice, findings: Finding[]): GpuProfile {
   if (requested !== 'auto') {
     const profile = gpuProfileByName(requested);
     if (!profile) throw engineErrors.create('ENGINE_BAD_SETTING', `GPU profile "${requested}" does not exist.`, 'Use auto, 8gb, 12gb, 16gb or 24gb.');
     return profile;
+  }
+  if (device !== 'cuda') {
+    // No GPU memory to fit into: the CPU trains in system RAM, MPS in the Mac's shared memory.
+    findings.push(
+      finding(device === 'cpu' ? 'info' : 'warning', 'RUN_PROFILE_ASSUMED', `Device ${device}: the 24gb profile (no memory-saving switches beyond gradient checkpointing) is used.`, {
+        fix: device === 'mps' ? 'Pass --gpu-profile 12gb or 16gb on a Mac with 16-32 GB of memory.' : 'Pass --gpu-profile to choose another.',
+      }),
+    );
+    return gpuProfileByName('24gb') as GpuProfile;
   }
   const gpus = probe?.gpus ?? [];
   if (gpus.length === 0) {
@@ -57,7 +71,9 @@ export interface TrainingPlanOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly presetName?: string;
   readonly gpuProfile?: string;
-  /** Require a working engine, a GPU and the base model (a real launch). */
+  /** --device (else [train] device). */
+  readonly device?: DeviceSetting;
+  /** Require a working engine, a usable device and the base model (a real launch). */
   readonly strict: boolean;
   /** Ask the engine's Python about GPUs (skipped for export bundles). */
   readonly probe: boolean;
@@ -77,6 +93,8 @@ export interface MachineFacts {
 
 export interface TrainingPlan {
   readonly location: EngineLocation;
+  /** Where the run trains (auto resolved; a dry run or bundle without a probe assumes cuda). */
+  readonly device: TrainDevice;
   readonly probe?: ProbeResult;
   readonly profile: GpuProfile;
   readonly presetName: string;
@@ -117,26 +135,40 @@ export async function planTraining(options: TrainingPlanOptions): Promise<Traini
     }
     probe = probed.probe;
     if (!probe.modules.accelerate) throw engineErrors.create('ENGINE_NOT_READY', `accelerate is not installed in ${probe.executable}.`, 'Run pip install -r requirements.txt in the sd-scripts checkout, or tack engine install.');
-    if (!probe.cudaAvailable || probe.gpus.length === 0) {
-      throw engineErrors.create('ENGINE_NO_GPU', `torch ${probe.torch ?? '(not installed)'} sees no CUDA GPU, so SDXL training cannot start here.`, 'tack engine doctor shows what is missing; without a GPU use tack train --dry-run or tack export --bundle.');
-    }
   } else if (options.probe && location.sdScriptsDir && sdOk) {
     probe = (await probeEngine(location, { modules: ['accelerate'], timeoutMs: 60_000, ...(options.signal ? { signal: options.signal } : {}) })).probe;
   }
 
-  const profile = chooseProfile(options.gpuProfile ?? config.train.gpu_profile, probe, findings);
+  const deviceSetting = options.device ?? config.train.device;
+  const choice = chooseDevice(deviceSetting, strict ? probe : undefined);
+  if (!choice.device) {
+    const hint =
+      deviceSetting === 'mps'
+        ? 'tack engine doctor shows what torch sees; train with --device cpu (slow) or on a CUDA GPU.'
+        : 'tack engine doctor shows what is missing; without a GPU use tack train --dry-run or tack export --bundle, or --device cpu for a slow test run.';
+    throw engineErrors.create('ENGINE_NO_GPU', choice.problem ?? 'No device to train on.', hint, { details: { device: deviceSetting } });
+  }
+  const device = choice.device;
+  if (device !== 'cuda') findings.push(finding('warning', 'RUN_DEVICE_SLOW', describeDeviceSpeed(device), { fix: 'Train real LoRAs on a CUDA GPU: tack export --bundle for a rented one.' }));
+  const profile = chooseProfile(options.gpuProfile ?? config.train.gpu_profile, probe, device, findings);
   const { preset, lookup } = await findPreset(options.presetName ?? config.preset, env);
   const resolved = resolveTrainSettings(preset, lookup, profile, config.train);
   findings.push(...resolved.findings);
   let settings: TrainSettings = resolved.settings;
   let decisions = [...resolved.decisions];
-  if (probe?.bf16 === false && settings.mixed_precision === 'bf16' && config.train.mixed_precision === undefined) {
+  if (device === 'cuda' && probe?.bf16 === false && settings.mixed_precision === 'bf16' && config.train.mixed_precision === undefined) {
     settings = { ...settings, mixed_precision: 'fp16' };
     decisions = decisions.map((d) => (d.key === 'mixed_precision' ? { ...d, value: 'fp16', layer: 'tack', reason: { why: 'this GPU has no bf16; fp16 with no_half_vae', source: 'tack' } } : d));
     findings.push(finding('info', 'RUN_FP16', 'The GPU has no bf16 support: training in fp16 (the SDXL VAE stays in fp32).'));
   }
 
-  const numProcesses = config.train.num_gpus ?? Math.max(1, probe?.gpus.length ?? 1);
+  const adapted = adaptSettingsToDevice(settings, decisions, device, probe ? { ...(probe.torch ? { version: probe.torch } : {}), ...(probe.sdpa !== null ? { sdpa: probe.sdpa } : {}) } : undefined);
+  settings = adapted.settings;
+  decisions = [...adapted.decisions];
+  findings.push(...adapted.findings);
+
+  // accelerate trains with one process off CUDA.
+  const numProcesses = device === 'cuda' ? (config.train.num_gpus ?? Math.max(1, probe?.gpus.length ?? 1)) : 1;
   const batchSize = Math.min(config.plan.batch_size, profile.maxBatchSize);
   if (batchSize < config.plan.batch_size) {
     findings.push(
@@ -185,7 +217,7 @@ export async function planTraining(options: TrainingPlanOptions): Promise<Traini
       findings.push(...modelFindings.map((f) => (f.severity === 'error' ? { ...f, severity: 'warning' as const } : f)));
     }
   }
-  return { location, ...(probe ? { probe } : {}), profile, presetName: preset.name, settings, decisions, findings, recipe, engineSteps, batchSize, numProcesses, modelPath, ...(baseModel ? { baseModel } : {}) };
+  return { location, device, ...(probe ? { probe } : {}), profile, presetName: preset.name, settings, decisions, findings, recipe, engineSteps, batchSize, numProcesses, modelPath, ...(baseModel ? { baseModel } : {}) };
 }
 
 export function bucketsFrom(b: Project['config']['buckets']) {

@@ -2,7 +2,12 @@
  * tack train --resume: continue the newest run that did not finish, in its own folder, from the
  * newest optimizer state the engine saved (output/<name>-NNNNNN-state with train_state.json).
  * The engine continues epoch numbers and checkpoint names; its progress bar restarts at 0, so
- * the supervisor adds the saved step back.
+ * the supervisor adds the saved step back. The engine also restarts its own step counter at 0
+ * after a resume (sd-scripts 48d368fa, train_network.py: global_step = 0 whatever the state
+ * said), so a state saved by a resumed run records the steps since that resume, and a second
+ * resume would start an epoch too early. States are saved at epoch ends, so the step done is
+ * epoch x steps per epoch: tack uses that, and writes it back into train_state.json before the
+ * engine reads it.
  */
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -22,29 +27,64 @@ export interface ResumePlan {
   readonly meta: RunMeta;
   /** The optimizer-state folder to continue from; undefined = start the run again from step 0. */
   readonly stateDir?: string;
+  readonly state?: SavedState;
   readonly stepOffset: number;
   readonly argv: readonly string[];
   readonly previousStatus: string;
 }
 
-/** The newest state folder in output/ that the engine finished writing (it has train_state.json). */
-async function newestState(engine: TrainerEngine, run: RunPaths, outputName: string): Promise<{ dir: string; step: number; epoch: number } | undefined> {
+interface SavedState {
+  readonly dir: string;
+  /** Steps done when it was saved, counted from the start of the run. */
+  readonly step: number;
+  readonly epoch: number;
+  /** What train_state.json says (less than `step` after an earlier resume). */
+  readonly recordedStep: number;
+}
+
+/**
+ * Whether the engine finished writing a state folder. sd-scripts writes train_state.json first
+ * (in accelerate's save-state pre-hook), then accelerate writes the weights, the optimizer and
+ * last the random states (random_states_<process>.pkl): a folder cut short by Ctrl-C has
+ * train_state.json but no weights, and the engine would fail to load it.
+ */
+async function isCompleteState(dir: string): Promise<boolean> {
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  const weights = names.includes('model.safetensors') || names.includes('pytorch_model.bin');
+  return weights && names.includes('train_state.json') && names.some((n) => /^random_states_\d+\.pkl$/.test(n));
+}
+
+/** The newest state folder in output/ that the engine finished writing. */
+async function newestState(engine: TrainerEngine, run: RunPaths, meta: RunMeta): Promise<SavedState | undefined> {
+  const outputName = meta.outputName;
+  const stepsPerEpoch = meta.plan.stepsPerEpoch;
   let names: string[];
   try {
     names = await fsp.readdir(run.outputDir);
   } catch {
     return undefined;
   }
-  const states: Array<{ dir: string; step: number; epoch: number }> = [];
+  const states: SavedState[] = [];
   for (const name of names) {
     const parsed = engine.parseStateDirName(outputName, name);
     if (!parsed || parsed.final) continue;
     const dir = path.join(run.outputDir, name);
+    if (!(await isCompleteState(dir))) continue;
     const state = await readJson<{ current_step?: number; current_epoch?: number } | null>(path.join(dir, 'train_state.json'), null).catch(() => null);
     if (!state || typeof state.current_step !== 'number') continue;
-    states.push({ dir, step: state.current_step, epoch: state.current_epoch ?? parsed.epoch ?? 0 });
+    const epoch = state.current_epoch ?? parsed.epoch ?? 0;
+    const fromEpoch = stepsPerEpoch > 0 && parsed.epoch !== undefined ? epoch * stepsPerEpoch : 0;
+    states.push({ dir, step: Math.max(state.current_step, fromEpoch), epoch, recordedStep: state.current_step });
   }
-  return states.sort((a, b) => b.step - a.step)[0];
+  return states.sort((a, b) => b.step - a.step || b.epoch - a.epoch)[0];
+}
+
+/** Makes train_state.json say the step from the start of the run (see the top of this file). */
+async function repairStateStep(state: SavedState): Promise<void> {
+  if (state.recordedStep >= state.step) return;
+  const file = path.join(state.dir, 'train_state.json');
+  const json = await readJson<Record<string, unknown>>(file);
+  await writeJsonAtomic(file, { ...json, current_step: state.step });
 }
 
 /** Finds the newest run and how to continue it. */
@@ -74,10 +114,10 @@ export async function planResume(project: Project, engine: TrainerEngine = sdScr
   }
   const command = await readJson<{ argv: string[] } | null>(run.commandFile, null);
   if (!command) throw runErrors.create('RUN_BAD_FOLDER', `${run.commandFile} is missing.`, 'This run cannot be resumed; start a new one with tack train.');
-  const state = await newestState(engine, run, last.meta.outputName);
+  const state = await newestState(engine, run, last.meta);
   const argv = stripResume(command.argv);
   if (state) argv.push('--resume', state.dir);
-  return { id: last.id, paths: run, meta: last.meta, ...(state ? { stateDir: state.dir } : {}), stepOffset: state?.step ?? 0, argv, previousStatus: last.status };
+  return { id: last.id, paths: run, meta: last.meta, ...(state ? { stateDir: state.dir, state } : {}), stepOffset: state?.step ?? 0, argv, previousStatus: last.status };
 }
 
 function stripResume(argv: readonly string[]): string[] {
@@ -108,6 +148,7 @@ export async function resumeRun(plan: ResumePlan, options: StartRunOptions): Pro
   const command = await readJson<{ argv: string[]; cwd: string; env: Record<string, string> }>(plan.paths.commandFile);
   const updated = { ...command, argv: plan.argv };
   await writeJsonAtomic(plan.paths.commandFile, updated);
+  if (plan.state) await repairStateStep(plan.state);
   let meta = plan.meta;
   if (plan.previousStatus === 'interrupted' && meta.status === 'running') {
     meta = { ...meta, status: 'interrupted', outcome: { kind: 'interrupted', message: 'The supervisor stopped (killed or crashed) while the run was going.', hint: `Continue with tack train ${options.projectArg} --resume` } };

@@ -23,7 +23,7 @@ import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readJson, writeJsonAtomic } from '../core/index.js';
-import type { TrainSettings } from '../engine/index.js';
+import type { TrainDevice, TrainSettings } from '../engine/index.js';
 import { isProcessAlive } from '../io/index.js';
 import type { ProjectPaths } from '../project/index.js';
 import { runErrors } from './errors.js';
@@ -88,6 +88,8 @@ export interface RunMeta {
   readonly status: RunStatus;
   readonly outputName: string;
   readonly preset: { readonly name: string; readonly gpuProfile: string; readonly settings: TrainSettings };
+  /** Where it trains (runs from before devices existed: absent, meaning cuda). */
+  readonly device?: TrainDevice;
   readonly plan: RunPlanSummary;
   readonly engine: { readonly name: string; readonly dir?: string; readonly commit?: string; readonly python?: string };
   readonly baseModel: string;

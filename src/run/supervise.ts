@@ -37,7 +37,7 @@ export interface SuperviseOptions {
   readonly meta: RunMeta;
   readonly stallTimeoutMs: number;
   readonly stopGraceMs: number;
-  /** Steps already done before this launch (a resumed run's bar restarts at 0). */
+  /** Steps already done before this launch (a resumed run's bar counts from 0 again). */
   readonly stepOffset?: number;
   readonly resumedFrom?: string;
   readonly signal?: AbortSignal;
@@ -124,10 +124,11 @@ export async function superviseRun(options: SuperviseOptions): Promise<TrainResu
     const time = new Date().toISOString();
     switch (event.kind) {
       case 'progress': {
-        // A resumed run's bar counts from 0 up to the steps left (tqdm(range(max - initial))).
-        const resumed = stepOffset > 0 && event.totalSteps <= totalSteps - stepOffset + 1;
-        const step = resumed ? event.step + stepOffset : event.step;
-        const total = resumed ? totalSteps : event.totalSteps;
+        // After a resume the engine's bar counts from 0 again: sd-scripts 48d368fa skips the
+        // done epochs but restarts global_step at 0 under a bar of max_train_steps (older ones
+        // showed only the steps left). Either way, the steps done before come first.
+        const step = stepOffset > 0 ? Math.min(totalSteps, event.step + stepOffset) : event.step;
+        const total = stepOffset > 0 ? totalSteps : event.totalSteps;
         const loss = event.loss === null || Number.isNaN(event.loss) ? null : event.loss;
         progress = { ...progress, step, totalSteps: total, loss: event.loss === null ? progress.loss : loss, itPerSec: event.itPerSec, phase: 'training' };
         const key = `${step}|${event.loss}`;
@@ -172,7 +173,9 @@ export async function superviseRun(options: SuperviseOptions): Promise<TrainResu
         }
         break;
       case 'failure':
-        if (!failures.has(event.failure)) {
+        // A chained traceback names the same kind twice (ModuleNotFoundError, then the
+        // engine's own ImportError): the last explains best. The first NaN step is the one to report.
+        if (!failures.has(event.failure) || (event.failure !== 'nan-loss' && failures.get(event.failure) !== event.message)) {
           failures.set(event.failure, event.message);
           record({ time, kind: 'failure', failure: event.failure, message: event.message });
         }
@@ -261,6 +264,7 @@ export async function superviseRun(options: SuperviseOptions): Promise<TrainResu
           log.write(chunk);
         },
         onLines: (text) => parser.push(text),
+        onPartial: (text) => parser.peek(text),
         onFiles: poll,
         onNotice: (message) => {
           metrics.write(jsonLine({ time: new Date().toISOString(), kind: 'link', message }));
@@ -356,7 +360,15 @@ export async function superviseRun(options: SuperviseOptions): Promise<TrainResu
   };
   const ctx = { stallMinutes: Math.round((options.stallTimeoutMs / 60000) * 100) / 100, exitCode: exit.code, signal: exit.signal, checkpoints: ckList.length, projectArg: options.projectArg };
   let outcome: RunOutcome;
-  const fail = (reason: FailureReason, engineMessage?: string): RunOutcome => ({ kind: 'failed', reason, ...describeFailure(reason, engineMessage, ctx), lastLines: parser.recent.slice(-15), ...common });
+  const engineError = parser.engineError;
+  const fail = (reason: FailureReason, engineMessage?: string): RunOutcome => ({
+    kind: 'failed',
+    reason,
+    ...describeFailure(reason, engineMessage, ctx),
+    ...(engineError ? { engineError } : {}),
+    lastLines: parser.recent.slice(-15),
+    ...common,
+  });
   if (exit.lost && !stopReason && !pickFailure(failures)) {
     outcome = {
       kind: 'interrupted',
@@ -382,7 +394,7 @@ export async function superviseRun(options: SuperviseOptions): Promise<TrainResu
     const known = pickFailure(failures);
     if (known) outcome = fail(known.kind, known.message);
     else if (exit.signal === 'SIGKILL' || exit.signal === 'SIGTERM') outcome = fail('killed');
-    else outcome = fail('crashed', parser.lastError);
+    else outcome = fail('crashed', engineError);
   }
   if (killedAfterGrace) metrics.write(jsonLine({ time: endedAt.toISOString(), kind: 'killed', afterGraceMs: options.stopGraceMs }));
   metrics.write(jsonLine({ time: endedAt.toISOString(), kind: 'end', outcome: outcome.kind, ...(outcome.kind === 'failed' ? { reason: outcome.reason } : {}), exitCode: exit.code, signal: exit.signal }));

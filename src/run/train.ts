@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { partitionFindings, writeFileAtomic, writeJsonAtomic, type Finding } from '../core/index.js';
 import type { DatasetManifest } from '../dataset/index.js';
-import { sdScriptsEngine, type BuiltLaunch, type TrainerEngine } from '../engine/index.js';
+import { sdScriptsEngine, type BuiltLaunch, type DeviceSetting, type TrainerEngine } from '../engine/index.js';
 import type { Project } from '../project/index.js';
 import { buildSamplePrompts, formatSdScriptsPromptFile } from '../prompt/index.js';
 import { runErrors } from './errors.js';
@@ -25,6 +25,8 @@ export interface PrepareRunOptions {
   readonly presetName?: string;
   /** --gpu-profile (else [train] gpu_profile). */
   readonly gpuProfile?: string;
+  /** --device (else [train] device). */
+  readonly device?: DeviceSetting;
   readonly dryRun: boolean;
   readonly engine?: TrainerEngine;
   readonly signal?: AbortSignal;
@@ -38,7 +40,7 @@ export interface RunTarget {
   readonly remote: Omit<RunRemote, 'runDir'>;
 }
 
-export interface PreparedRun extends Pick<TrainingPlan, 'decisions' | 'recipe' | 'engineSteps' | 'location' | 'profile' | 'probe' | 'baseModel'> {
+export interface PreparedRun extends Pick<TrainingPlan, 'decisions' | 'recipe' | 'engineSteps' | 'location' | 'profile' | 'probe' | 'baseModel' | 'device'> {
   readonly id: string;
   readonly paths: RunPaths;
   readonly meta: RunMeta;
@@ -54,7 +56,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
   const target = options.target;
   if (!options.dryRun) await refuseWhileRunning(project, target?.remote.name);
   const tp = await planTraining({ ...options, strict: !options.dryRun, probe: true, ...(target ? { machine: target.machine } : {}) });
-  const { location, profile, settings, recipe, engineSteps, batchSize, numProcesses, modelPath } = tp;
+  const { location, profile, settings, recipe, engineSteps, batchSize, numProcesses, modelPath, device } = tp;
   const findings: Finding[] = [...tp.findings];
   const preset = { name: tp.presetName };
   const probe = tp.probe;
@@ -94,6 +96,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
     argsFile: there.argsToml,
     datasetFile: there.datasetToml,
     numProcesses,
+    device,
   });
   await writeFileAtomic(run.datasetToml, built.datasetToml);
   await writeFileAtomic(run.argsToml, built.argsToml);
@@ -121,6 +124,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
     status: 'prepared',
     outputName: config.name,
     preset: { name: preset.name, gpuProfile: profile.name, settings },
+    device,
     plan,
     engine: { name: engine.name, ...(location.sdScriptsDir ? { dir: location.sdScriptsDir } : {}), ...(location.commit ? { commit: location.commit } : {}), python: location.python },
     baseModel: modelPath,
@@ -139,7 +143,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
       { details: { run: id, findings: errors } },
     );
   }
-  return { id, paths: run, meta, launch: built, decisions, findings: all, recipe, engineSteps, location, profile, ...(probe ? { probe } : {}), ...(baseModel ? { baseModel } : {}) };
+  return { id, paths: run, meta, launch: built, decisions, findings: all, recipe, engineSteps, location, profile, device, ...(probe ? { probe } : {}), ...(baseModel ? { baseModel } : {}) };
 }
 
 /** The run-folder layout under another root (a remote run's folder, POSIX paths). */

@@ -30,6 +30,11 @@ export interface TrainerOutput {
   onChunk(chunk: Buffer): void;
   /** The same output decoded, in whole lines (for the parser). */
   onLines(text: string): void;
+  /**
+   * The unterminated end of the output after each chunk: a progress bar (tqdm) starts each
+   * redraw with \r and never ends it, so its newest state would otherwise wait for the next one.
+   */
+  onPartial?(text: string): void;
   /** New files are in the run folder's output/ (remote runs: pulled home). */
   onFiles(): void;
   /** Something worth telling the user about the link (a dropped connection, a reconnect). */
@@ -85,6 +90,7 @@ export const localTransport: TrainerTransport = {
       env: { ...process.env, ...command.env },
       onChunk: (chunk) => output.onChunk(chunk),
       onLines: (text) => output.onLines(text),
+      onPartial: (text) => output.onPartial?.(text),
     });
     return {
       pid: child.pid,

@@ -51,3 +51,43 @@ test('in a log file (not a terminal) progress is a plain line every 30 s and at 
   assert.equal(lines.filter((l) => l.includes('step ')).length, 4, 'steps 1, 31, 61, 91');
   assert.ok(!out.text().includes('\r'), 'no carriage returns in a log file');
 });
+
+const slow = (step: number, totalSteps = 4) => ({ kind: 'progress' as const, progress: { step, totalSteps, epoch: 1, totalEpochs: 2, loss: 0.1, itPerSec: 0.05, phase: 'training' }, etaSec: 40 });
+
+test('in a log file, slow steps (a CPU run) are each printed, and the step before an epoch line is never lost', () => {
+  const out = memoryOutput(false);
+  let now = 0;
+  const view = new TrainDisplay(out, { now: () => now });
+  view.handle(slow(0));
+  view.handle({ kind: 'epoch', epoch: 1, totalEpochs: 2 });
+  now = 20_000;
+  view.handle(slow(1));
+  now = 22_000;
+  view.handle(slow(1));
+  now = 40_000;
+  view.handle(slow(2));
+  view.handle({ kind: 'checkpoint', epoch: 1, file: 'output/a-000001.safetensors', final: false, sizeBytes: 1000 });
+  view.handle({ kind: 'epoch', epoch: 2, totalEpochs: 2 });
+  now = 41_000;
+  view.handle(slow(3));
+  now = 41_500;
+  view.handle({ kind: 'stopping', reason: 'cancelled' });
+  view.finish();
+  const lines = out.text().trim().split('\n');
+  assert.deepEqual(
+    lines.map((l) => l.replace(/ \(\d+%\).*$/, '')),
+    ['step 0/4', 'epoch 1/2', 'epoch 1/2 step 1/4', 'epoch 1/2 step 2/4', '  checkpoint epoch 1: output/a-000001.safetensors (1000 B)', 'epoch 2/2', 'epoch 2/2 step 3/4', 'Stopping the trainer (SIGINT); it is killed if it does not stop within the grace period...'],
+  );
+});
+
+test('in a log file, a fast step before the end is printed by finish()', () => {
+  const out = memoryOutput(false);
+  let now = 0;
+  const view = new TrainDisplay(out, { now: () => now });
+  view.handle(slow(0, 100));
+  now = 500;
+  view.handle(slow(1, 100));
+  assert.doesNotMatch(out.text(), /step 1\//, 'not yet: fast steps are printed every 30 s');
+  view.finish();
+  assert.match(out.text(), /step 1\/100/);
+});

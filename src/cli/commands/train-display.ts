@@ -1,12 +1,17 @@
 /**
  * The live view of a training run on stderr: on a terminal one redrawn line (epoch, bar,
  * steps, loss, speed, ETA) plus a printed line for each checkpoint and sample; in a log file
- * (not a terminal) a progress line every 30 seconds and at each epoch. Redraws are throttled,
- * so the display costs nothing measurable at the engine's output rate (bench/supervision.ts).
+ * (not a terminal) a progress line every 30 seconds, for every step when steps are slow (5 s or
+ * more, as on a CPU), and the latest step before each epoch, checkpoint or other line, so no
+ * step that was reached is missing from the log. Redraws are throttled, so the display costs
+ * nothing measurable at the engine's output rate (bench/supervision.ts).
  */
 import { formatBytes, formatDuration } from '../../core/index.js';
 import type { SupervisorEvent } from '../../run/index.js';
 import type { Output } from '../output.js';
+
+/** In a log file, steps at least this slow are each printed. */
+const SLOW_STEP_MS = 5000;
 
 const PHASE_WORDS: Record<string, string> = {
   starting: 'starting the trainer',
@@ -29,6 +34,11 @@ export class TrainDisplay {
   private drawn = false;
   private lastLinePrint = -Infinity;
   private lastPrintedStep = -1;
+  /** Log file: the newest progress not printed yet, and when the step last changed. */
+  private pending: Extract<SupervisorEvent, { kind: 'progress' }> | undefined;
+  private lastSeenStep = -1;
+  private lastStepAt: number | undefined;
+  private stepTookMs = 0;
   private epoch = 0;
   private totalEpochs = 0;
   private phase = 'starting';
@@ -49,8 +59,33 @@ export class TrainDisplay {
   }
 
   private line(text: string): void {
+    this.flushProgress();
     this.clear();
     this.out.write(`${text}\n`);
+  }
+
+  private formatProgress(event: Extract<SupervisorEvent, { kind: 'progress' }>): { fraction: number; text: string } {
+    const p = event.progress;
+    const fraction = p.totalSteps > 0 ? Math.min(1, p.step / p.totalSteps) : 0;
+    const loss = p.loss === null ? '' : `  loss ${p.loss.toPrecision(3)}`;
+    const speed = p.itPerSec === null ? '' : p.itPerSec >= 1 ? `  ${p.itPerSec.toFixed(2)} it/s` : `  ${(1 / p.itPerSec).toFixed(2)} s/it`;
+    const eta = event.etaSec === null ? '' : `  ETA ${formatDuration(event.etaSec * 1000)}`;
+    return { fraction, text: `${loss}${speed}${eta}` };
+  }
+
+  /** Log file: prints the newest progress line if it was not printed yet. */
+  private flushProgress(): void {
+    const event = this.pending;
+    if (!event || this.out.isTTY) return;
+    this.pending = undefined;
+    const p = event.progress;
+    if (p.step === this.lastPrintedStep) return;
+    this.lastLinePrint = this.now();
+    this.lastPrintedStep = p.step;
+    this.draws++;
+    const { fraction, text } = this.formatProgress(event);
+    const epoch = this.totalEpochs ? `epoch ${this.epoch}/${this.totalEpochs} ` : '';
+    this.out.write(`${epoch}step ${p.step}/${p.totalSteps} (${Math.floor(fraction * 100)}%)${text}\n`);
   }
 
   /** Sample images come in bursts, one per prompt: they are reported as one line per epoch. */
@@ -91,25 +126,26 @@ export class TrainDisplay {
         const p = event.progress;
         const t = this.now();
         const finished = p.step >= p.totalSteps;
+        if (!this.out.isTTY) {
+          if (p.step !== this.lastSeenStep) {
+            this.stepTookMs = this.lastStepAt === undefined ? 0 : t - this.lastStepAt;
+            this.lastStepAt = t;
+            this.lastSeenStep = p.step;
+          }
+          this.pending = event;
+          if (finished || t - this.lastLinePrint >= this.interval || this.stepTookMs >= SLOW_STEP_MS) this.flushProgress();
+          break;
+        }
         if (!finished && t - this.lastDraw < this.interval) return;
         this.lastDraw = t;
         this.draws++;
-        const fraction = p.totalSteps > 0 ? Math.min(1, p.step / p.totalSteps) : 0;
-        const loss = p.loss === null ? '' : `  loss ${p.loss.toPrecision(3)}`;
-        const speed = p.itPerSec === null ? '' : p.itPerSec >= 1 ? `  ${p.itPerSec.toFixed(2)} it/s` : `  ${(1 / p.itPerSec).toFixed(2)} s/it`;
-        const eta = event.etaSec === null ? '' : `  ETA ${formatDuration(event.etaSec * 1000)}`;
+        const { fraction, text } = this.formatProgress(event);
         const epoch = this.totalEpochs ? `epoch ${this.epoch}/${this.totalEpochs} ` : '';
-        if (this.out.isTTY) {
-          const width = 24;
-          const filled = Math.round(fraction * width);
-          const text = `${epoch}${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${p.step}/${p.totalSteps} ${Math.floor(fraction * 100)}%${loss}${speed}${eta}`;
-          this.out.write(`\r\x1b[2K${text.slice(0, Math.max(20, this.out.columns - 1))}`);
-          this.drawn = true;
-        } else if ((t - this.lastLinePrint >= this.interval || finished) && p.step !== this.lastPrintedStep) {
-          this.lastLinePrint = t;
-          this.lastPrintedStep = p.step;
-          this.out.write(`${epoch}step ${p.step}/${p.totalSteps} (${Math.floor(fraction * 100)}%)${loss}${speed}${eta}\n`);
-        }
+        const width = 24;
+        const filled = Math.round(fraction * width);
+        const line = `${epoch}${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${p.step}/${p.totalSteps} ${Math.floor(fraction * 100)}%${text}`;
+        this.out.write(`\r\x1b[2K${line.slice(0, Math.max(20, this.out.columns - 1))}`);
+        this.drawn = true;
         break;
       }
       case 'checkpoint':
@@ -138,6 +174,7 @@ export class TrainDisplay {
 
   finish(): void {
     this.flushSamples();
+    this.flushProgress();
     this.clear();
   }
 }

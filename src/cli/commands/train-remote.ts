@@ -6,6 +6,7 @@
  */
 import { formatBytes, type ProgressEvent } from '../../core/index.js';
 import type { DatasetManifest } from '../../dataset/index.js';
+import type { DeviceSetting } from '../../engine/index.js';
 import type { Project } from '../../project/index.js';
 import { lockFollow, prepareRemoteResume, prepareRemoteRun, type LinkStats, type PreparedRemoteRun, type RemoteProgressKind, type RemoteTransport } from '../../remote/index.js';
 import { resumeRun, startRun, type ResumePlan, type SupervisorEvent, type TrainResult } from '../../run/index.js';
@@ -106,6 +107,7 @@ export interface RemoteTrainInput {
   readonly values: OptionValues;
   readonly presetName?: string;
   readonly gpuProfile?: string;
+  readonly device?: DeviceSetting;
   readonly onEvent?: (event: SupervisorEvent) => void;
 }
 
@@ -123,6 +125,7 @@ export async function prepareOnRemote(ctx: CommandContext, input: RemoteTrainInp
       detach: Boolean(input.values.detach),
       ...(input.presetName ? { presetName: input.presetName } : {}),
       ...(input.gpuProfile ? { gpuProfile: input.gpuProfile } : {}),
+      ...(input.device ? { device: input.device } : {}),
       onStep: (text) => {
         progress.finish();
         if (!ctx.json) ctx.stderr.write(`${text}...\n`);

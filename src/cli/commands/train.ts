@@ -2,7 +2,7 @@ import path from 'node:path';
 import { formatDuration, sortFindings, type Finding } from '../../core/index.js';
 import { SOURCE_WORDS, type SettingDecision } from '../../engine/index.js';
 import { prepareDataset } from '../../pipeline/index.js';
-import { loadProject } from '../../project/index.js';
+import { loadProject, TRAIN_DEVICES } from '../../project/index.js';
 import { markInterruptedRuns, planResume, prepareRun, resumeRun, startRun, type PreparedRun, type SupervisorEvent, type TrainResult } from '../../run/index.js';
 import { choiceOption, stringOption, type CommandContext, type CommandInput, type CommandSpec } from '../command.js';
 import { cliErrors } from '../errors.js';
@@ -40,7 +40,8 @@ function printPrepared(ctx: CommandContext, prepared: PreparedRun): void {
   const m = prepared.meta;
   const p = m.plan;
   ctx.print(`Run ${prepared.id} in ${prepared.paths.dir}`);
-  ctx.print(`  preset ${m.preset.name}, GPU profile ${m.preset.gpuProfile}${prepared.probe?.gpus.length ? ` (${prepared.probe.gpus.map((g) => g.name).join(', ')})` : ''}`);
+  const on = prepared.device === 'cuda' ? (prepared.probe?.gpus.length ? ` (${prepared.probe.gpus.map((g) => g.name).join(', ')})` : '') : `, device ${prepared.device}`;
+  ctx.print(`  preset ${m.preset.name}, GPU profile ${m.preset.gpuProfile}${on}`);
   ctx.print(`  ${p.images} images x ${p.repeats} repeats = ${p.images * p.repeats} per epoch; ${p.epochs} epochs at batch ${p.batchSize}${p.gradientAccumulationSteps > 1 ? ` x ${p.gradientAccumulationSteps} accumulation` : ''}${p.numProcesses > 1 ? ` on ${p.numProcesses} GPUs` : ''}`);
   ctx.print(`  the engine will train ${p.totalSteps} steps (${p.batchesPerEpoch} batches per epoch over ${prepared.engineSteps.buckets.length} bucket(s); the recipe's formula gives ${p.recipeSteps})`);
   ctx.print();
@@ -98,6 +99,7 @@ function trainDoc(run: PreparedRun) {
     run: { id: run.id, dir: run.paths.dir },
     preset: run.meta.preset.name,
     gpuProfile: run.meta.preset.gpuProfile,
+    device: run.device,
     plan: run.meta.plan,
     settings: run.meta.preset.settings,
     decisions: run.decisions,
@@ -110,7 +112,7 @@ function trainDoc(run: PreparedRun) {
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'Train the LoRA: prepare, plan, write the configs, launch sd-scripts and supervise it',
-  usage: 'train <project> [--on <remote>] [--detach] [--dry-run] [--resume] [--preset <name>] [--gpu-profile auto|8gb|12gb|16gb|24gb] [--upload-model] [--on-interrupt ask|stop|detach] [--json]',
+  usage: 'train <project> [--on <remote>] [--detach] [--dry-run] [--resume] [--preset <name>] [--gpu-profile auto|8gb|12gb|16gb|24gb] [--device auto|cuda|mps|cpu] [--upload-model] [--on-interrupt ask|stop|detach] [--json]',
   details: `Prepares the dataset if needed, picks the GPU profile from the GPU memory, resolves the preset
 with your [train] settings, plans epochs so the run lands near [plan] target_steps, and writes
 runs/<id>/ (configs, sample prompts, the exact command). The configs are checked against the
@@ -119,7 +121,9 @@ engine's own argument list and dataset rules before anything starts. Then it lau
 sample images are listed as they appear. Known failures (out of GPU memory, NaN loss, refused
 arguments, "No data found") end with a clear reason and what to do. Ctrl-C stops the trainer
 gracefully and keeps the checkpoints saved so far; --resume continues from the newest saved
-optimizer state.
+optimizer state. Without a CUDA GPU it refuses to start unless you choose --device mps (Apple
+GPU) or --device cpu (hundreds of times slower: tests and tiny runs); settings that cannot work
+there (8-bit optimizers, fp16 on the CPU, sdpa without torch 2, fp8) are replaced and listed.
 --on <remote> trains on a machine added with tack remote add: tack checks it, finds the base
 model there (or downloads it there: [remote] in tack.toml), syncs only the dataset and configs
 that changed, launches the run detached there (it survives a dropped connection) and shows the
@@ -131,6 +135,7 @@ Exit codes: 0 succeeded (or detached), 5 the training failed, 130 cancelled. Exa
   tack train my-lora --dry-run
   tack train my-lora
   tack train my-lora --resume
+  tack train tiny-test --device cpu
   tack train my-lora --on pod
   tack train my-lora --on pod --detach`,
   positionals: [{ name: 'project', required: true, description: 'The project folder.' }],
@@ -143,6 +148,7 @@ Exit codes: 0 succeeded (or detached), 5 the training failed, 130 cancelled. Exa
     detach: { type: 'boolean', description: 'With --on: launch, then leave the run going there (tack attach follows it).' },
     'upload-model': { type: 'boolean', description: 'With --on: send the local base model when the remote lacks it.' },
     'on-interrupt': { type: 'string', value: '<ask|stop|detach>', description: 'With --on: what Ctrl-C does (default ask on a terminal, else stop).' },
+    device: { type: 'string', value: '<device>', description: 'auto (a CUDA GPU, else refuse), cuda, mps or cpu (default: [train] device).' },
   },
   json: true,
   async run(ctx, input) {
@@ -151,8 +157,9 @@ Exit codes: 0 succeeded (or detached), 5 the training failed, 130 cancelled. Exa
     const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
     const presetName = stringOption(values, 'preset');
     const on = stringOption(values, 'on');
+    const device = choiceOption(values, 'device', TRAIN_DEVICES);
     if (!on && (values.detach || values['upload-model'])) throw cliErrors.create('CLI_BAD_OPTION', `--${values.detach ? 'detach' : 'upload-model'} needs --on <remote>.`, `Example: tack train ${positionals[0]} --on pod --detach`);
-    const inputs = { ...(values.resume ? { resume: true } : {}), ...(presetName ? { preset: presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}) };
+    const inputs = { ...(values.resume ? { resume: true } : {}), ...(presetName ? { preset: presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}), ...(device ? { device } : {}) };
     const job = openTrainJob(ctx, project, inputs, Boolean(values['dry-run']), on);
     try {
       return await train({ ...ctx, signal: job?.signal ?? ctx.signal }, input, project, job);
@@ -167,6 +174,7 @@ async function train(ctx: CommandContext, { values, positionals }: CommandInput,
   const projectArg = positionals[0] as string;
   const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
   const presetName = stringOption(values, 'preset');
+  const device = choiceOption(values, 'device', TRAIN_DEVICES);
   const display = new TrainDisplay(ctx.stderr);
   const shown = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
   const onEvent = job ? (e: SupervisorEvent) => (job.onEvent(e), shown?.(e)) : shown;
@@ -208,7 +216,7 @@ async function train(ctx: CommandContext, { values, positionals }: CommandInput,
   bar.finish();
   if (on) {
     if (values['dry-run']) throw cliErrors.create('CLI_BAD_OPTION', '--dry-run and --on cannot be combined: a remote run is checked on the remote itself.', `See the plan with: tack train ${projectArg} --dry-run; check the remote with: tack remote doctor ${on}`);
-    const input = { project, projectArg, manifest: prepared.manifest, remote: on, values, ...(presetName ? { presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}), ...(onEvent ? { onEvent } : {}) };
+    const input = { project, projectArg, manifest: prepared.manifest, remote: on, values, ...(presetName ? { presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}), ...(device ? { device } : {}), ...(onEvent ? { onEvent } : {}) };
     const remote = await prepareOnRemote(ctx, input);
     const run = remote.prepared;
     job?.setRun(run.id);
@@ -241,6 +249,7 @@ async function train(ctx: CommandContext, { values, positionals }: CommandInput,
     signal: ctx.signal,
     ...(presetName ? { presetName } : {}),
     ...(gpuProfile ? { gpuProfile } : {}),
+    ...(device ? { device } : {}),
   });
   const doc = { ...trainDoc(run), dryRun: Boolean(values['dry-run']) };
   if (!ctx.json) printPrepared(ctx, run);

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Finding } from '../../core/index.js';
+import { chooseDevice, describeDeviceSpeed, type DeviceSetting, type TrainDevice } from '../device.js';
 import { pickGpuProfile, type GpuProfile } from '../presets.js';
 import type { BaseModelInfo } from './base-model.js';
 import { checkBaseModel } from './base-model.js';
@@ -13,7 +14,7 @@ import { gpuMemoryGiB, OPTIONAL_MODULES, REQUIRED_MODULES, versionAtLeast, type 
 export type CheckStatus = 'ok' | 'warning' | 'error' | 'skipped';
 
 export interface DoctorCheck {
-  readonly id: 'sd-scripts' | 'commit' | 'python' | 'torch' | 'cuda' | 'gpu' | 'accelerate' | 'dependencies' | 'bitsandbytes' | 'base-model';
+  readonly id: 'sd-scripts' | 'commit' | 'python' | 'torch' | 'cuda' | 'device' | 'gpu' | 'accelerate' | 'dependencies' | 'bitsandbytes' | 'base-model';
   readonly status: CheckStatus;
   readonly label: string;
   /** What was found. */
@@ -31,6 +32,8 @@ export interface DoctorInput {
   readonly model?: { readonly file: string; readonly info?: BaseModelInfo; readonly error?: string };
   /** The optimizer the project will use (8-bit ones need bitsandbytes). */
   readonly optimizer?: string;
+  /** [train] device or --device (default auto). */
+  readonly device?: DeviceSetting;
 }
 
 export interface DoctorReport {
@@ -39,12 +42,15 @@ export interface DoctorReport {
   readonly ready: boolean;
   readonly gpuProfile?: GpuProfile;
   readonly gpuCount: number;
+  /** The device tack train would use (undefined: none, or the probe gave no answer). */
+  readonly device?: TrainDevice;
 }
 
 const check = (id: DoctorCheck['id'], status: CheckStatus, label: string, detail: string, fix?: string): DoctorCheck => ({ id, status, label, detail, ...(fix ? { fix } : {}) });
 
 export function buildDoctorReport(input: DoctorInput): DoctorReport {
   const { location, probe } = input;
+  const setting = input.device ?? 'auto';
   const checks: DoctorCheck[] = [];
   if (!location.sdScriptsDir) {
     checks.push(check('sd-scripts', 'error', 'sd-scripts', 'no checkout found', `Run \`tack engine install\` (into ${location.installDir}), or point TACK_SD_SCRIPTS at an existing kohya sd-scripts folder.`));
@@ -71,12 +77,16 @@ export function buildDoctorReport(input: DoctorInput): DoctorReport {
       const tooOld = !versionAtLeast(probe.torch, '2.6');
       checks.push(check('torch', tooOld ? 'warning' : 'ok', 'torch', probe.torch, tooOld ? 'sd-scripts says PyTorch 2.6.0 or later is required; upgrade torch.' : undefined));
       if (!probe.cudaAvailable || probe.gpus.length === 0) {
-        checks.push(check('cuda', 'error', 'CUDA', `torch ${probe.torch} sees no CUDA GPU${probe.cudaVersion ? '' : ' (a CPU-only torch build)'}`, 'SDXL training needs an NVIDIA GPU with CUDA torch; on this machine, use `tack export --bundle` and train on a rented GPU.'));
+        const detail = `torch ${probe.torch} sees no CUDA GPU${probe.cudaVersion ? '' : ' (a CPU-only torch build)'}`;
+        if (setting === 'cpu' || setting === 'mps') checks.push(check('cuda', 'skipped', 'CUDA', `${detail}; not needed for device ${setting}`));
+        else checks.push(check('cuda', 'error', 'CUDA', detail, 'SDXL training needs an NVIDIA GPU with CUDA torch; on this machine, use `tack export --bundle` and train on a rented GPU.'));
       } else {
         checks.push(check('cuda', 'ok', 'CUDA', `CUDA ${probe.cudaVersion ?? '?'}${probe.bf16 === false ? ', no bf16 (fp16 will be used)' : ''}`));
       }
     }
   }
+  const choice = probe?.torch ? chooseDevice(setting, probe) : {};
+  if (probe?.torch) checks.push(deviceCheck(setting, choice, probe));
   let gpuProfile: GpuProfile | undefined;
   const gpus = probe?.gpus ?? [];
   if (gpus.length > 0) {
@@ -94,7 +104,8 @@ export function buildDoctorReport(input: DoctorInput): DoctorReport {
     const present = REQUIRED_MODULES.filter((m) => m !== 'accelerate' && probe.modules[m] !== undefined);
     if (missing.length) checks.push(check('dependencies', 'error', 'dependencies', `missing: ${missing.map((m) => `${m} (${probe.missing[m]})`).join('; ')}`, 'Run `pip install -r requirements.txt` in the sd-scripts checkout with its Python.'));
     else if (present.length) checks.push(check('dependencies', 'ok', 'dependencies', present.map((m) => `${m} ${probe.modules[m]}`).join(', ')));
-    const eightBit = /8bit/i.test(input.optimizer ?? 'AdamW8bit');
+    // Off CUDA, tack train replaces 8-bit optimizers with AdamW (device.ts).
+    const eightBit = /8bit/i.test(input.optimizer ?? 'AdamW8bit') && (choice.device === undefined || choice.device === 'cuda');
     if (OPTIONAL_MODULES.includes('bitsandbytes') && probe.modules.bitsandbytes === undefined && probe.missing.bitsandbytes !== undefined) {
       checks.push(check('bitsandbytes', eightBit ? 'error' : 'warning', 'bitsandbytes', 'not importable', `The ${input.optimizer ?? 'AdamW8bit'} optimizer needs it: pip install bitsandbytes (or set [train] optimizer = "AdamW").`));
     } else if (probe.modules.bitsandbytes) {
@@ -113,5 +124,18 @@ export function buildDoctorReport(input: DoctorInput): DoctorReport {
       checks.push(check('base-model', bad ? 'error' : warn ? 'warning' : 'ok', 'base model', detail, bad?.fix ?? warn?.fix));
     }
   }
-  return { checks, ready: !checks.some((c) => c.status === 'error'), ...(gpuProfile ? { gpuProfile } : {}), gpuCount: gpus.length };
+  return { checks, ready: !checks.some((c) => c.status === 'error'), ...(gpuProfile ? { gpuProfile } : {}), gpuCount: gpus.length, ...(choice.device ? { device: choice.device } : {}) };
+}
+
+function deviceCheck(setting: DeviceSetting, choice: { device?: TrainDevice; problem?: string }, probe: ProbeResult): DoctorCheck {
+  const from = setting === 'auto' ? 'auto' : `device = "${setting}"`;
+  if (!choice.device) {
+    const fix =
+      setting === 'mps'
+        ? 'MPS needs a Mac with Apple silicon and torch built with MPS; use device = "cpu" or a CUDA GPU instead.'
+        : 'Train on a machine with an NVIDIA GPU (tack export --bundle for a rented one), or set [train] device = "cpu" (--device cpu) for a slow test run.';
+    return check('device', 'error', 'device', `none (${from}): ${choice.problem ?? 'no device'}`, fix);
+  }
+  if (choice.device === 'cuda') return check('device', 'ok', 'device', `cuda (${from}): ${probe.gpus.map((g) => g.name).join(', ')}`);
+  return check('device', 'warning', 'device', `${choice.device} (${from})${choice.device === 'cpu' ? `, ${probe.sdpa === false ? 'plain attention (this torch has no sdpa)' : 'sdpa attention'}` : ''}`, describeDeviceSpeed(choice.device));
 }

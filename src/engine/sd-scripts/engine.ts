@@ -10,16 +10,17 @@ import { parseCheckpointName, parseSampleName, parseStateDirName } from './outpu
 /**
  * The accelerate launch command. accelerate's own options mirror the script's mixed precision
  * (the script's value is the one that counts: P13) and avoid its "defaults used" warning;
- * several GPUs train data-parallel with --multi_gpu (steps are divided among them).
+ * several GPUs train data-parallel with --multi_gpu (steps are divided among them). On the CPU,
+ * --cpu forces it even where CUDA exists, and leaving out --num_cpu_threads_per_process lets
+ * accelerate use one thread per physical core (its --cpu default) instead of one in all.
  */
 export function buildLaunchArgv(input: LaunchInput): string[] {
-  const n = Math.max(1, input.numProcesses);
+  const n = input.device === 'cpu' || input.device === 'mps' ? 1 : Math.max(1, input.numProcesses);
   const argv = [
     input.python,
     '-m',
     'accelerate.commands.launch',
-    '--num_cpu_threads_per_process',
-    '1',
+    ...(input.device === 'cpu' ? ['--cpu'] : ['--num_cpu_threads_per_process', '1']),
     '--num_processes',
     String(n),
     '--num_machines',

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { EngineLogParser, parseEngineLog, type EngineEvent } from './log-parser.js';
+import { EngineLogParser, findEngineError, parseEngineLog, type EngineEvent } from './log-parser.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/sd-scripts');
 const RUN_LOG = readFileSync(path.join(FIXTURES, 'run.log'), 'utf8');
@@ -81,7 +81,7 @@ test('known failures are recognised, in rich and in plain log form', () => {
     ['Invalid user config / ユーザ設定の形式が正しくないようです\nvoluptuous.error.MultipleInvalid: extra keys not allowed @ data[\'datasets\'][0][\'subsets\'][0][\'caption_separatr\']\n', 'dataset-config', 'Invalid user config'],
     ['model is not found as a file or in Hugging Face, perhaps file name is wrong? / x: /models/none.safetensors\n', 'model-not-found', 'model is not found'],
     ['RuntimeError: NaN detected in latents: /data/img01.jpg\n', 'nan-latents', 'NaN detected in latents'],
-    ['ValueError: fp16 mixed precision requires a GPU (not \'mps\').\n', 'no-gpu', 'requires a GPU'],
+    ['ValueError: fp16 mixed precision requires a GPU (not \'mps\').\n', 'device-unsupported', 'requires a GPU'],
     ["ModuleNotFoundError: No module named 'bitsandbytes'\n", 'missing-module', 'bitsandbytes'],
   ];
   for (const [text, failure, words] of cases) {
@@ -118,4 +118,59 @@ test('the parser keeps the last lines for reports and the last exception', () =>
   parser.end();
   assert.equal(parser.lastError, "KeyError: 'ss_x'");
   assert.deepEqual(parser.recent.slice(-2), ['Traceback (most recent call last):', "KeyError: 'ss_x'"]);
+});
+
+test('a tqdm bar is read as soon as it is drawn, not one redraw later, and never twice', () => {
+  const steps: number[] = [];
+  const parser = new EngineLogParser((e) => (e.kind === 'progress' ? steps.push(e.step) : undefined));
+  // How the engine's stderr arrives: each redraw starts with \r and has no line end.
+  parser.push('running training\n');
+  parser.peek('steps:   0%|          | 0/4 [00:00<?, ?it/s]');
+  assert.deepEqual(steps, [0], 'the first bar, before any redraw');
+  parser.push('steps:   0%|          | 0/4 [00:00<?, ?it/s]\r');
+  parser.peek('steps:  25%|██▌       | 1/4 [01:03<03:09, 63.00s/it]');
+  parser.peek('steps:  25%|██▌       | 1/4 [01:03<03:09, 63.00s/it]');
+  assert.deepEqual(steps, [0, 1], 'step 1 a whole step before step 2 ends its line');
+  parser.push('steps:  25%|██▌       | 1/4 [01:03<03:09, 63.00s/it]\rsteps:  50%|█████     | 2/4 [02:06<02:06, 63.00s/it, avr_loss=1.05]\r');
+  parser.end();
+  assert.deepEqual(steps, [0, 1, 2]);
+});
+
+test("the engine's error: the last exception of a chained traceback, else its last ERROR record", () => {
+  const chained = new EngineLogParser(() => undefined);
+  chained.push(
+    [
+      'Traceback (most recent call last):',
+      '  File "library/train_util.py", line 4892, in get_optimizer',
+      '    import bitsandbytes as bnb',
+      "ModuleNotFoundError: No module named 'bitsandbytes'",
+      '',
+      'During handling of the above exception, another exception occurred:',
+      '',
+      'Traceback (most recent call last):',
+      'ImportError: No bitsandbytes / bitsandbytesがインストールされていないようです',
+      'Traceback (most recent call last):',
+      "subprocess.CalledProcessError: Command '['/usr/bin/python3', 'sdxl_train_network.py']' returned non-zero exit status 1.",
+      '',
+    ].join('\n'),
+  );
+  chained.end();
+  assert.equal(chained.engineError, 'ImportError: No bitsandbytes / bitsandbytesがインストールされていないようです');
+  const logged = new EngineLogParser(() => undefined);
+  logged.push('2026-02-16 10:00:00 ERROR    model is not found as a file or in Hugging Face, perhaps  sdxl_train_util.py:100\n                             file name is wrong?\nsome other line\n');
+  logged.end();
+  assert.equal(logged.engineError, 'model is not found as a file or in Hugging Face, perhaps file name is wrong?');
+  assert.equal(findEngineError('all fine\n'), undefined);
+});
+
+test('what a device cannot do is recognised: fp16 on the CPU, sdpa before torch 2, mixed precision on MPS', () => {
+  for (const line of [
+    `RuntimeError: "LayerNormKernelImpl" not implemented for 'Half'`,
+    "AttributeError: module 'torch.nn.functional' has no attribute 'scaled_dot_product_attention'",
+    "ValueError: fp16 mixed precision requires a GPU (not 'mps').",
+    'ValueError: bf16 mixed precision requires PyTorch >= 1.10 and a supported device.',
+  ]) {
+    const failures = of(parseEngineLog(`Traceback (most recent call last):\n${line}\n`), 'failure');
+    assert.deepEqual(failures.map((f) => f.failure), ['device-unsupported'], line);
+  }
 });

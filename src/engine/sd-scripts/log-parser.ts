@@ -24,6 +24,7 @@ export type FailureKind =
   | 'no-gpu'
   | 'missing-module'
   | 'config-not-found'
+  | 'device-unsupported'
   | 'crashed';
 
 export type TrainingPhase = 'starting' | 'loading-model' | 'caching-latents' | 'caching-text-encoder' | 'training' | 'sampling' | 'saving' | 'done';
@@ -57,6 +58,11 @@ export const NAN_LOSS_PATTERN = 'avr_loss=[nN][aA][nN]';
 const SAVING = /^saving checkpoint: (.+?)\s*$/;
 const EXCEPTION = /^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Invalid)): (.*)$/;
 const BARE_EXCEPTION = /^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt))\s*$/;
+/**
+ * What a device cannot do (seen with torch 1.13 on the CPU and in accelerate's checks): fp16
+ * kernels on the CPU, scaled_dot_product_attention before torch 2, mixed precision on MPS.
+ */
+const DEVICE_UNSUPPORTED = /not implemented for 'Half'|has no attribute 'scaled_dot_product_attention'|mixed precision requires (?:a GPU \(not|PyTorch >= [\d.]+ and a supported device)/;
 
 function seconds(text: string): number {
   let total = 0;
@@ -76,6 +82,10 @@ export interface LogParserStats {
 export class EngineLogParser {
   private tail = '';
   private richMessage: string | undefined;
+  private richLevel = '';
+  private lastErrorRecord: string | undefined;
+  /** The bar last read early by peek(), so that its terminated copy is not counted twice. */
+  private lastBar: string | undefined;
   private phase: TrainingPhase = 'starting';
   private lastException: string | undefined;
   private nanReported = false;
@@ -100,6 +110,16 @@ export class EngineLogParser {
     this.tail = text.slice(start);
   }
 
+  /**
+   * Reads an unterminated line of one stream early: tqdm redraws its bar as "\r<bar>" with no
+   * line end, so the newest step is otherwise parsed only at the next redraw, a whole step later
+   * (minutes on a CPU). The same line, parsed again once it is terminated, is not repeated.
+   */
+  peek(partial: string): void {
+    const text = partial.indexOf('\x1b') >= 0 ? partial.replace(ESCAPES, '') : partial;
+    if (text.startsWith('steps:') && text.trimEnd().endsWith(']')) this.progress(text.trimEnd(), true);
+  }
+
   /** Flushes the last partial line and any open log record. */
   end(): void {
     if (this.tail) this.line(this.tail);
@@ -110,6 +130,14 @@ export class EngineLogParser {
   /** The last exception line of a traceback seen so far (e.g. "AssertionError: ..."). */
   get lastError(): string | undefined {
     return this.lastException;
+  }
+
+  /**
+   * The engine's own words for why it stopped: the exception it raised last (the script's, not
+   * accelerate's CalledProcessError wrapper), else its last ERROR log record.
+   */
+  get engineError(): string | undefined {
+    return this.lastException ?? this.lastErrorRecord;
   }
 
   get currentPhase(): TrainingPhase {
@@ -161,6 +189,7 @@ export class EngineLogParser {
     this.remember(line);
     const head = line.charCodeAt(0) === 32 || (line.charCodeAt(0) >= 48 && line.charCodeAt(0) <= 57) ? RICH_HEAD.exec(line) : null;
     if (head) {
+      this.richLevel = head[1] as string;
       this.richMessage = (head[2] as string).replace(RICH_FILE, '').trimEnd();
       return;
     }
@@ -178,12 +207,20 @@ export class EngineLogParser {
     if (this.richMessage === undefined) return;
     const message = this.richMessage;
     this.richMessage = undefined;
+    if ((this.richLevel === 'ERROR' || this.richLevel === 'CRITICAL') && message.trim()) this.lastErrorRecord = message.trim();
     this.message(message);
   }
 
-  private progress(line: string): void {
+  private progress(line: string, peeked = false): void {
     const m = STEPS.exec(line);
     if (!m) return;
+    if (m[0] === this.lastBar) {
+      if (!peeked) this.lastBar = undefined;
+      const rest = line.slice(m[0].length);
+      if (rest.trim() && !peeked) this.line(rest);
+      return;
+    }
+    this.lastBar = m[0];
     this.remember(m[0]);
     if (this.phase !== 'training' && this.phase !== 'done') this.setPhase('training');
     const rate = m[5] ? Number(m[5]) : null;
@@ -207,7 +244,8 @@ export class EngineLogParser {
     }
     // tqdm does not end its line, so a log record can follow on the same line.
     const rest = line.slice(m[0].length);
-    if (rest.trim()) this.line(rest);
+    if (rest.trim() && !peeked) this.line(rest);
+    if (!peeked) this.lastBar = undefined;
   }
 
   private message(text: string): void {
@@ -308,10 +346,19 @@ export class EngineLogParser {
       else if (name.endsWith('MultipleInvalid')) this.out({ kind: 'failure', failure: 'dataset-config', message: text });
       else if (detail.includes('NaN detected in latents')) this.out({ kind: 'failure', failure: 'nan-latents', message: detail });
       else if (name === 'ModuleNotFoundError' || name === 'ImportError') this.out({ kind: 'failure', failure: 'missing-module', message: text });
+      else if (DEVICE_UNSUPPORTED.test(detail)) this.out({ kind: 'failure', failure: 'device-unsupported', message: text });
       else if (detail.includes('requires a GPU') || detail.includes('Torch not compiled with CUDA')) this.out({ kind: 'failure', failure: 'no-gpu', message: detail });
       return;
     }
   }
+}
+
+/** The engine's error in a finished output (the generation script's, a log file's): see EngineLogParser.engineError. */
+export function findEngineError(text: string): string | undefined {
+  const parser = new EngineLogParser(() => undefined, 1);
+  parser.push(text);
+  parser.end();
+  return parser.engineError;
 }
 
 /** Parses a whole log text at once (tests, `tack runs show`). */

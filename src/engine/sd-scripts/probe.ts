@@ -30,6 +30,15 @@ export function probeScript(modules: readonly string[]): string {
     '        except Exception:',
     '            r["bf16"] = None',
     '    r["gpus"] = gpus',
+    '    try:',
+    '        r["mps"] = bool(torch.backends.mps.is_available())',
+    '    except Exception:',
+    '        r["mps"] = False',
+    '    try:',
+    '        import torch.nn.functional as F',
+    '        r["sdpa"] = hasattr(F, "scaled_dot_product_attention")',
+    '    except Exception:',
+    '        r["sdpa"] = None',
     'except Exception as e:',
     '    r["torchError"] = "%s: %s" % (type(e).__name__, e)',
     `for name in ${JSON.stringify(modules)}:`,
@@ -58,6 +67,10 @@ export interface ProbeResult {
   readonly cudaVersion?: string | null;
   readonly gpus: readonly ProbeGpu[];
   readonly bf16?: boolean | null;
+  /** torch.backends.mps.is_available(): an Apple GPU accelerate can train on. */
+  readonly mps: boolean;
+  /** torch has scaled_dot_product_attention (torch 2), which --sdpa needs; null when unknown. */
+  readonly sdpa: boolean | null;
   readonly modules: Readonly<Record<string, string>>;
   readonly missing: Readonly<Record<string, string>>;
 }
@@ -77,6 +90,8 @@ export function parseProbeOutput(stdout: string): ProbeResult | undefined {
       cudaVersion: (raw.cuda_version as string | null | undefined) ?? null,
       gpus: Array.isArray(raw.gpus) ? (raw.gpus as ProbeGpu[]) : [],
       bf16: (raw.bf16 as boolean | null | undefined) ?? null,
+      mps: raw.mps === true,
+      sdpa: typeof raw.sdpa === 'boolean' ? raw.sdpa : null,
       modules: (raw.modules ?? {}) as Record<string, string>,
       missing: (raw.missing ?? {}) as Record<string, string>,
     };

@@ -8,6 +8,7 @@ import { trainSection } from './train.js';
 
 export { unwrapSchema, describeSchema } from './describe.js';
 export { SD_SCRIPTS_SAMPLERS, type SdScriptsSampler } from './samples.js';
+export { TRAIN_DEVICES } from './train.js';
 
 /** Characters that break a kohya folder name, a caption, a shell line or a path. */
 export const TOKEN_PATTERN = /^[a-z0-9][a-z0-9_-]*$/i;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const KNOWN_OPTIMIZERS = ['AdamW', 'AdamW8bit', 'PagedAdamW8bit', 'Lion', 'Lion8bit', 'PagedLion8bit', 'Adafactor', 'Prodigy', 'DAdaptAdam', 'DAdaptation', 'SGDNesterov', 'SGDNesterov8bit'] as const;
 export const LR_SCHEDULERS = ['constant', 'constant_with_warmup', 'cosine', 'cosine_with_restarts', 'linear', 'polynomial', 'adafactor'] as const;
 export const GPU_PROFILE_NAMES = ['auto', '8gb', '12gb', '16gb', '24gb'] as const;
+export const TRAIN_DEVICES = ['auto', 'cuda', 'mps', 'cpu'] as const;
 
 const rate = z.number().min(0).max(10);
 
@@ -14,6 +15,10 @@ const rate = z.number().min(0).max(10);
  */
 export const trainSection = z
   .strictObject({
+    device: z
+      .enum(TRAIN_DEVICES)
+      .default('auto')
+      .describe('Where to train: auto (a CUDA GPU, else refuse), cuda, mps (Apple GPU, slower) or cpu (hundreds of times slower: tests and tiny runs). Settings that cannot work there are replaced and reported.'),
     gpu_profile: z
       .enum(GPU_PROFILE_NAMES)
       .default('auto')
@@ -43,7 +48,10 @@ export const trainSection = z
       .max(0.5)
       .optional()
       .describe('Warm-up as a share of the total steps (0.1 = 10 %). tack writes it as an integer step count so the engine cannot misread it (P12).'),
-    mixed_precision: z.enum(['bf16', 'fp16']).optional().describe('Mixed precision passed to the training script itself (P13): bf16 on RTX 30xx and newer, fp16 on older GPUs.'),
+    mixed_precision: z
+      .enum(['bf16', 'fp16', 'no'])
+      .optional()
+      .describe('Mixed precision passed to the training script itself (P13): bf16 on RTX 30xx and newer and on CPUs, fp16 on older GPUs, no (fp32) where neither works.'),
     save_precision: z.enum(['fp16', 'bf16', 'float']).optional().describe('Precision of the saved LoRA files.'),
     gradient_checkpointing: z.boolean().optional().describe('Trade speed for GPU memory (gradient_checkpointing).'),
     cache_latents: z.boolean().optional().describe('Encode every image with the VAE once before training (cache_latents).'),
