@@ -17,6 +17,7 @@ import type { Project } from '../project/index.js';
 import {
   listRuns,
   prepareRun,
+  repairStateStep,
   superviseRun,
   type PreparedRun,
   type ResumePlan,
@@ -257,5 +258,21 @@ export async function prepareRemoteResume(plan: ResumePlan, options: { readonly 
   const argv = [...plan.argv];
   if (plan.stateDir) argv.splice(argv.length - 1, 1, path.posix.join(remote.runDir, ...path.relative(plan.paths.dir, plan.stateDir).split(path.sep)));
   const method = await chooseTransfer(session, Boolean(info.rsync));
+  if (plan.state && plan.state.recordedStep < plan.state.step) {
+    // The engine restarts its step count after a resume and saves that count (resume.ts): the
+    // copy here is corrected, and the copy there, which the engine reads, gets the same file.
+    await repairStateStep(plan.state);
+    const rel = [...path.relative(plan.paths.dir, plan.state.dir).split(path.sep), 'train_state.json'].join('/');
+    await syncToRemote(session, {
+      localRoot: plan.paths.dir,
+      remoteRoot: remote.runDir,
+      files: [{ rel, file: path.join(plan.state.dir, 'train_state.json') }],
+      mirror: [],
+      method,
+      // runs/<id> sits in the project folder; the same hash cache as the dataset sync (.tack/cache).
+      cacheFile: path.join(path.dirname(path.dirname(plan.paths.dir)), '.tack', 'cache', 'sync-hashes.json'),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
   return { plan: { ...plan, argv }, transport: new RemoteTransport(session, { remoteDir: remote.runDir, localDir: plan.paths.dir, method }) };
 }

@@ -24,7 +24,7 @@ export { describeFailure } from './outcome.js';
 export { superviseRun, type SupervisorEvent, type SuperviseOptions } from './supervise.js';
 export { planTraining, bucketsFrom, type TrainingPlan, type TrainingPlanOptions, type MachineFacts } from './plan-training.js';
 export { prepareRun, startRun, type PreparedRun, type PrepareRunOptions, type StartRunOptions } from './train.js';
-export { planResume, resumeRun, type ResumePlan } from './resume.js';
+export { planResume, resumeRun, repairStateStep, type ResumePlan, type SavedState } from './resume.js';
 export { probeEngine, probePython, runEngineDoctor, installEngine, canReach, localInstallMachine, type EngineDoctorResult, type InstallResult, type InstallRunOptions, type InstallMachine } from './engine-ops.js';
 export { exportBundle, buildRunScript, type ExportBundleOptions, type ExportBundleResult } from './export-bundle.js';
 export { writeZip, type ZipEntry } from './zip.js';

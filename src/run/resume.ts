@@ -33,7 +33,7 @@ export interface ResumePlan {
   readonly previousStatus: string;
 }
 
-interface SavedState {
+export interface SavedState {
   readonly dir: string;
   /** Steps done when it was saved, counted from the start of the run. */
   readonly step: number;
@@ -80,7 +80,7 @@ async function newestState(engine: TrainerEngine, run: RunPaths, meta: RunMeta):
 }
 
 /** Makes train_state.json say the step from the start of the run (see the top of this file). */
-async function repairStateStep(state: SavedState): Promise<void> {
+export async function repairStateStep(state: SavedState): Promise<void> {
   if (state.recordedStep >= state.step) return;
   const file = path.join(state.dir, 'train_state.json');
   const json = await readJson<Record<string, unknown>>(file);
