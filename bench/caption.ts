@@ -28,13 +28,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBenchPhotos } from './photos.js';
 import { formatSelectedTagsCsv, OnnxModelBuilder, seededRandom, type TaggerTag } from '../test/helpers/onnx.js';
+import { BENCH_ARGS, benchArg } from './args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
-};
+const args = BENCH_ARGS;
+const arg = benchArg;
 const N = Number(arg('n', '200'));
 const GMACS = Number(arg('gmacs', '70'));
 const BATCH = Number(arg('batch', '2'));

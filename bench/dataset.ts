@@ -17,13 +17,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBenchPhotos } from './photos.js';
 import sharp from 'sharp';
+import { benchArg } from './args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
-};
+const arg = benchArg;
 const N = Number(arg('n', '200'));
 const CONCURRENCY = Number(arg('concurrency', '2'));
 const phase = arg('phase', 'main');

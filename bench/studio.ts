@@ -23,6 +23,7 @@ import { findBrowser, HEADLESS_BROWSER_ARGS } from '../src/io/index.js';
 import { runTack } from '../test/helpers/cli.js';
 import { fakeEngineEnv, makeTrainingProject } from '../test/helpers/fake-engine.js';
 import { makeBenchPhotos } from './photos.js';
+import { benchArg } from './args.js';
 
 // Functions given to page.waitForFunction / evaluate run in the page.
 declare const document: { querySelectorAll(selector: string): ArrayLike<{ getBoundingClientRect(): { top: number; bottom: number }; complete: boolean; naturalWidth: number }>; querySelector(selector: string): { textContent: string | null } | null };
@@ -31,11 +32,7 @@ declare const window: Record<string, unknown>;
 declare const MutationObserver: new (cb: () => void) => { observe(target: unknown, options: Record<string, boolean>): void };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
-};
+const arg = benchArg;
 const N = Number(arg('n', '200'));
 const STEPS = Number(arg('steps', '10'));
 const TACK_BIN = path.join(here, '..', 'bin', 'tack.js');

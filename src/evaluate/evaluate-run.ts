@@ -20,6 +20,7 @@ import { readEvalRun, type EvalRun, type LossPoint } from './run-reader.js';
 import type { SampleScore } from './score.js';
 import { scoreImages, type ImageToScore } from './score-images.js';
 import { listSweepImages } from './sweep-manifest.js';
+import { summariseFaceModel, summariseReference } from './summary.js';
 
 export const EVALUATION_FILE = 'evaluation.json';
 
@@ -178,15 +179,10 @@ export async function evaluateRun(project: Project, options: EvaluateRunOptions 
         ...(run.totalSteps ? { totalSteps: run.totalSteps } : {}),
         checkpoints: run.checkpoints.map((c) => ({ epoch: c.epoch, file: relative(project.paths.root, c.file), final: c.final })),
       },
-      faceModel: { name: model.name, id: model.modelId, description: model.description, calibration: model.calibration.source },
+      faceModel: summariseFaceModel(model),
       settings: { likenessThreshold: settings.likeness_threshold, copyThreshold: settings.copy_threshold },
       reference: {
-        usablePhotos: reference.usablePhotos,
-        distinctShots: reference.distinctShots,
-        selfSimilarity: reference.selfSimilarity,
-        selfSimilaritySource: reference.selfSimilaritySource,
-        strangerSimilarity: reference.strangerSimilarity,
-        scaleError: reference.scaleError,
+        ...summariseReference(reference),
         centroidLength: reference.centroidLength,
         photos: reference.photos.map((p) => ({ file: p.file, status: p.status, faces: p.faces, ...(p.similarityToOthers !== undefined ? { similarityToOthers: p.similarityToOthers } : {}) })),
       },

@@ -17,6 +17,7 @@ import { buildProjectReference } from './evaluate-run.js';
 import { chooseFaceModel, type FaceModelChoice, type FaceModelOptions } from './face-model.js';
 import type { SampleScore } from './score.js';
 import { scoreImages, type ImageToScore } from './score-images.js';
+import { summariseFaceModel, summariseReference } from './summary.js';
 
 /** The group of images made without LoRA information in their settings. */
 export const NO_SETTINGS_GROUP = 'no settings';
@@ -117,15 +118,8 @@ export async function scoreFiles(project: Project, inputs: readonly string[], op
     });
     const groups: ScoreGroup[] = aggregateScores(scores, reference).map(({ epoch: _e, strength: _s, source, ...cell }) => ({ group: source, loras: scored.find((s) => s.group === source)?.loras ?? [], ...cell }));
     return {
-      faceModel: { name: model.name, id: model.modelId, description: model.description, calibration: model.calibration.source },
-      reference: {
-        usablePhotos: reference.usablePhotos,
-        distinctShots: reference.distinctShots,
-        selfSimilarity: reference.selfSimilarity,
-        selfSimilaritySource: reference.selfSimilaritySource,
-        strangerSimilarity: reference.strangerSimilarity,
-        scaleError: reference.scaleError,
-      },
+      faceModel: summariseFaceModel(model),
+      reference: summariseReference(reference),
       images: [...scored].sort((a, b) => rank(b) - rank(a)),
       groups: groups.sort((a, b) => b.effectiveLikeness - a.effectiveLikeness),
       findings: reference.findings,
