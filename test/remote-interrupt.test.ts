@@ -112,7 +112,8 @@ test('a remote run resumed twice continues each time from the epoch it reached t
     const live = startTack([...args, '--on-interrupt', 'stop'], { env });
     await waitFor(async () => {
       const runDir = await newestRun(project).catch(() => '');
-      const remoteDir = runDir ? (await readRunJson(runDir)).remote?.runDir : undefined;
+      // run.json appears a moment after the run folder.
+      const remoteDir = runDir ? (await readRunJson(runDir).catch(() => undefined))?.remote?.runDir : undefined;
       // random_states_0.pkl is the last file of a saved state (src/run/resume.ts).
       return Boolean(remoteDir) && (await readFile(path.join(remoteDir as string, 'output', `twice-00000${epoch}-state`, 'random_states_0.pkl')).then(() => true, () => false));
     }, 60_000, `the state saved there after epoch ${epoch}`);

@@ -67,6 +67,17 @@ type FollowMessage =
   | { k: 'lost'; trainerAlive: boolean }
   | { k: 'log-shorter'; logSize: number; offset: number };
 
+/** How many of the announced files ([size, mtime in s] there) are here whole: same size and time. */
+async function countArrived(localDir: string, announced: ReadonlyMap<string, readonly [number, number]>): Promise<number> {
+  const here = await localFiles(localDir);
+  let n = 0;
+  for (const [rel, [size, mtime]] of announced) {
+    const have = here[rel];
+    if (have && have[0] === size && have[1] === mtime) n++;
+  }
+  return n;
+}
+
 /** Files under the local run's output/ as [size, mtime in whole seconds], by POSIX relative path. */
 async function localFiles(localDir: string): Promise<Record<string, [number, number]>> {
   const out: Record<string, [number, number]> = {};
@@ -370,7 +381,8 @@ class RunFollower {
     if (this.pulling || !this.queue.size) return;
     this.pulling = (async () => {
       while (this.queue.size && !this.detaching) {
-        const batch = [...this.queue.keys()];
+        const announced = new Map(this.queue);
+        const batch = [...announced.keys()];
         this.queue.clear();
         try {
           const written = await pullFiles(this.session, this.place.method, this.place.remoteDir, this.place.localDir, batch, {
@@ -380,6 +392,10 @@ class RunFollower {
           this.stats.pulledFiles += written.length;
           this.output.onFiles();
         } catch (error) {
+          // A transfer cut by a dropped link may have put some files in place whole (rsync moves
+          // each finished file in); the next follow stream will not announce those again, so they
+          // are counted now.
+          this.stats.pulledFiles += await countArrived(this.place.localDir, announced);
           if (this.detaching) return;
           // The next follow stream announces again whatever is still missing here.
           this.pullFailed = true;
