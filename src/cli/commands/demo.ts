@@ -64,7 +64,8 @@ what comes next. Running it again continues in the same folder.`,
       `Look at the training dataset in ${path.join(dir, 'dataset', 'img')} and its captions.`,
       `Caption the photos with WD14 tags (downloads the tagger once): tack caption ${dir}`,
       `Set base_model in ${path.join(dir, CONFIG_FILE_NAME)} to your Pony Realism .safetensors, then: tack train ${dir} --dry-run`,
-      `No GPU here? Train on a rented one: tack export ${dir} --bundle ${dir}.zip`,
+      `No GPU here? Train on a rented one over ssh: tack remote add pod root@<host>:<port> --key <key file>, then tack train ${dir} --on pod (or carry a bundle there: tack export ${dir} --bundle ${dir}.zip)`,
+      `All of this in the browser, with likeness scored live while it trains: tack studio ${path.dirname(abs)}`,
     ];
     if (ctx.json) {
       ctx.printJson({ kind: 'demo', project: abs, steps: documents, next });
