@@ -115,12 +115,17 @@ export async function resolveTfjsFaceModel(name: TfjsFaceModelName, options: Res
   }
   const base = (options.baseUrl || FACE_MODEL_BASE_URL).replace(/\/?$/, '/');
   const dir = path.join(options.cacheDir, 'face-tfjs');
-  const files = await Promise.all(
+  // Both files download together; every download finishes (and removes its own partial file)
+  // before a failure is reported, so nothing half-written is left in the cache.
+  const settled = await Promise.allSettled(
     [spec.files.json, spec.files.bin].map(async (f) => {
       const file = path.join(dir, f.name);
       await fetchVerified(`${base}${f.name}`, file, { sha256: f.sha256, settingHint: `or put ${f.name} (SHA-256 ${f.sha256.slice(0, 12)}...) into ${dir}`, ...(options.signal ? { signal: options.signal } : {}) });
       return file;
     }),
   );
-  return { spec, jsonFile: files[0] as string, binFile: files[1] as string };
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [json, bin] = settled as PromiseFulfilledResult<string>[];
+  return { spec, jsonFile: json!.value, binFile: bin!.value };
 }
