@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { formatDuration } from '../core/index.js';
 import { dispatchJobs, JobStore, localLauncher, type JobLauncher, type JobProgress, type JobRecord, type JobView } from '../jobs/index.js';
+import { cliErrors } from './errors.js';
 
 /** bin/tack.js next to dist/ (or src/ under tsx): what a worker process runs. */
 export const TACK_BIN = fileURLToPath(new URL('../../bin/tack.js', import.meta.url));
@@ -24,6 +25,13 @@ export function withJobStore<T>(env: NodeJS.ProcessEnv, fn: (store: JobStore) =>
   return Promise.resolve()
     .then(() => fn(store))
     .finally(() => store.close());
+}
+
+/** A job id given on the command line: a whole number, else a coded error that says where to find one. */
+export function jobIdArgument(text: string | undefined, command: string, listCommand: string): number {
+  const id = Number(text);
+  if (!text || !Number.isInteger(id) || id < 1) throw cliErrors.create('CLI_MISSING_ARGUMENT', `${command} needs a job id (a whole number); got "${text ?? ''}".`, `List the jobs with: ${listCommand}`);
+  return id;
 }
 
 /** A job's progress in a few words: "training 120/400 30%, epoch 2/6, 04:10 left". */

@@ -1,24 +1,11 @@
 import path from 'node:path';
 import { sleep } from '../../core/index.js';
-import { cancelJob, FINAL_STATUSES, liveProbes, reconcileJobs, runJobWorker, viewJob, type JobEvent, type JobProgress, type JobStore, type JobView } from '../../jobs/index.js';
-import { cliErrors } from '../errors.js';
-import { stringOption, type CommandContext, type CommandSpec } from '../command.js';
+import { cancelJob, FINAL_STATUSES, liveProbes, reconcileJobs, runJobWorker, viewJob, type JobEvent, type JobProgress, type JobView } from '../../jobs/index.js';
+import { stringOption, type CommandSpec } from '../command.js';
 import { EXIT_CODES, exitCodeFor } from '../exit-codes.js';
 import { executeJobCommand } from '../job-commands.js';
-import { formatJobProgress, jobSummaryJson, openJobStore, startQueuedJobs, withJobStore } from '../jobs-runtime.js';
+import { formatJobProgress, jobIdArgument, jobSummaryJson, openJobStore, startQueuedJobs, withJobStore } from '../jobs-runtime.js';
 import { formatTable } from '../render.js';
-
-function jobId(text: string | undefined, usage: string): number {
-  const id = Number(text);
-  if (!text || !Number.isInteger(id) || id < 1) throw cliErrors.create('CLI_MISSING_ARGUMENT', `${usage} needs a job id (a whole number); got "${text ?? ''}".`, 'List the jobs with: tack jobs');
-  return id;
-}
-
-const progressText = formatJobProgress;
-
-function withStore<T>(ctx: CommandContext, fn: (store: JobStore) => Promise<T> | T): Promise<T> {
-  return withJobStore(ctx.env, fn);
-}
 
 function exitCodeOf(job: JobView): number {
   if (job.status === 'succeeded') return EXIT_CODES.ok;
@@ -46,7 +33,7 @@ Examples:
   json: true,
   async run(ctx, { values }) {
     const project = stringOption(values, 'project');
-    return withStore(ctx, (store) => {
+    return withJobStore(ctx.env, (store) => {
       reconcileJobs(store);
       const probes = liveProbes();
       const filter = project ? { project: path.resolve(ctx.cwd, project) } : {};
@@ -61,7 +48,7 @@ Examples:
         ctx.print('No jobs yet. They appear when you import, caption or train (here or in tack studio).');
         return;
       }
-      ctx.print(formatTable(['id', 'kind', 'project', 'machine', 'status', 'progress', 'started'], jobs.map((j) => [j.id, j.kind, j.project ? path.basename(j.project) : '-', j.machine, j.status, j.status === 'running' ? progressText(j.progress) : '', j.startedAt?.replace('T', ' ').slice(0, 19) ?? '-'])));
+      ctx.print(formatTable(['id', 'kind', 'project', 'machine', 'status', 'progress', 'started'], jobs.map((j) => [j.id, j.kind, j.project ? path.basename(j.project) : '-', j.machine, j.status, j.status === 'running' ? formatJobProgress(j.progress) : '', j.startedAt?.replace('T', ' ').slice(0, 19) ?? '-'])));
     });
   },
 };
@@ -73,8 +60,8 @@ export const jobsShowCommand: CommandSpec = {
   positionals: [{ name: 'id', required: true, description: 'The job id (tack jobs lists them).' }],
   json: true,
   async run(ctx, { positionals }) {
-    const id = jobId(positionals[0], 'tack jobs show');
-    return withStore(ctx, (store) => {
+    const id = jobIdArgument(positionals[0], 'tack jobs show', 'tack jobs');
+    return withJobStore(ctx.env, (store) => {
       reconcileJobs(store);
       const job = viewJob(store.require(id), liveProbes());
       const events = store.eventsSince(0, { jobId: id, limit: 10_000 }).slice(-200);
@@ -88,7 +75,7 @@ export const jobsShowCommand: CommandSpec = {
       if (job.runId) ctx.print(`  run       ${job.runId}`);
       ctx.print(`  created   ${job.createdAt} by ${job.origin}${job.startedAt ? `; started ${job.startedAt}` : ''}${job.endedAt ? `; ended ${job.endedAt}` : ''}`);
       if (job.worker?.kind === 'local') ctx.print(`  worker    pid ${job.worker.pid} on ${job.worker.hostname}, last heartbeat ${job.worker.heartbeatAt}`);
-      if (job.progress) ctx.print(`  progress  ${progressText(job.progress)}`);
+      if (job.progress) ctx.print(`  progress  ${formatJobProgress(job.progress)}`);
       if (job.error) ctx.print(`  error     [${job.error.code}] ${job.error.message}\n  hint      ${job.error.hint}`);
       if (log) ctx.print(`  log       ${log}`);
       const shown = events.filter((e) => e.type !== 'progress').slice(-15);
@@ -108,8 +95,8 @@ export const jobsCancelCommand: CommandSpec = {
   positionals: [{ name: 'id', required: true, description: 'The job id.' }],
   json: true,
   async run(ctx, { positionals }) {
-    const id = jobId(positionals[0], 'tack jobs cancel');
-    return withStore(ctx, (store) => {
+    const id = jobIdArgument(positionals[0], 'tack jobs cancel', 'tack jobs');
+    return withJobStore(ctx.env, (store) => {
       const result = cancelJob(store, id);
       if (ctx.json) ctx.printJson({ kind: 'jobs-cancel', outcome: result.outcome, job: jobSummaryJson(result.job) });
       else ctx.print(result.outcome === 'removed' ? `Job ${id} was taken off the queue.` : `Job ${id} is stopping (tack jobs follow ${id} shows when it has).`);
@@ -123,7 +110,7 @@ function describeEvent(e: JobEvent): string {
     case 'state':
       return `${String(d.state)}${d.reason ? ` (${String(d.reason)})` : ''}${d.error ? `: ${String((d.error as { message?: string }).message)}` : ''}`;
     case 'progress':
-      return progressText(d as unknown as JobProgress);
+      return formatJobProgress(d as unknown as JobProgress);
     case 'checkpoint':
       return `epoch ${String(d.epoch)} checkpoint ${String(d.file)}`;
     case 'sample':
@@ -142,8 +129,8 @@ export const jobsFollowCommand: CommandSpec = {
   positionals: [{ name: 'id', required: true, description: 'The job id.' }],
   json: true,
   async run(ctx, { positionals }) {
-    const id = jobId(positionals[0], 'tack jobs follow');
-    return withStore(ctx, async (store) => {
+    const id = jobIdArgument(positionals[0], 'tack jobs follow', 'tack jobs');
+    return withJobStore(ctx.env, async (store) => {
       let seq = 0;
       let lastProgress = 0;
       for (;;) {
@@ -174,7 +161,7 @@ export const jobsWorkCommand: CommandSpec = {
   hidden: true,
   positionals: [{ name: 'id', required: true }],
   async run(ctx, { positionals }) {
-    const id = jobId(positionals[0], 'tack jobs work');
+    const id = jobIdArgument(positionals[0], 'tack jobs work', 'tack jobs');
     // Imported here: main.ts imports the command list this command is part of.
     const { runCli } = await import('../main.js');
     const store = openJobStore(ctx.env);

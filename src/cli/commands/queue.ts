@@ -9,15 +9,10 @@ import path from 'node:path';
 import { cancelJob, liveProbes, LOCAL_MACHINE, viewJob, type JobStore, type JobView } from '../../jobs/index.js';
 import { loadProject } from '../../project/index.js';
 import { findRemote } from '../../remote/index.js';
-import { choiceOption, stringOption, type CommandContext, type CommandSpec } from '../command.js';
-import { cliErrors } from '../errors.js';
+import { choiceOption, stringOption, type CommandSpec } from '../command.js';
 import { checkJobInputs } from '../job-commands.js';
-import { formatJobProgress, jobSummaryJson, startQueuedJobs, withJobStore } from '../jobs-runtime.js';
+import { formatJobProgress, jobIdArgument, jobSummaryJson, startQueuedJobs, withJobStore } from '../jobs-runtime.js';
 import { formatTable } from '../render.js';
-
-function withStore<T>(ctx: CommandContext, fn: (store: JobStore) => Promise<T> | T): Promise<T> {
-  return withJobStore(ctx.env, fn);
-}
 
 /** The trainings of the queue: waiting and running ones, then the `recent` last ended ones. */
 function queueJobs(store: JobStore, recent: number): JobView[] {
@@ -54,7 +49,7 @@ follows again a remote run whose tack was killed while the run went on there. Ex
   tack queue cancel 7`,
   json: true,
   async run(ctx) {
-    return withStore(ctx, (store) => {
+    return withJobStore(ctx.env, (store) => {
       const started = startQueuedJobs(store, ctx.env);
       const jobs = queueJobs(store, 10);
       const order = positions(jobs);
@@ -95,7 +90,7 @@ jobs show it, tack queue cancel stops it (a running training keeps its checkpoin
     const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
     const inputs = checkJobInputs('train', project.paths.root, { ...(preset ? { preset } : {}), ...(gpuProfile ? { gpuProfile } : {}) });
     const machine = on ?? LOCAL_MACHINE;
-    return withStore(ctx, (store) => {
+    return withJobStore(ctx.env, (store) => {
       const job = store.insert({ kind: 'train', project: project.paths.root, machine, inputs, title: `train ${project.config.name}${on ? ` on ${on}` : ''}${preset ? ` (${preset})` : ''}`, origin: 'cli' });
       startQueuedJobs(store, ctx.env);
       const view = viewJob(store.require(job.id), liveProbes());
@@ -117,9 +112,8 @@ export const queueCancelCommand: CommandSpec = {
   positionals: [{ name: 'id', required: true, description: 'The job id (tack queue lists them).' }],
   json: true,
   async run(ctx, { positionals }) {
-    const id = Number(positionals[0]);
-    if (!Number.isInteger(id) || id < 1) throw cliErrors.create('CLI_MISSING_ARGUMENT', `tack queue cancel needs a job id (a whole number); got "${positionals[0]}".`, 'List them with: tack queue');
-    return withStore(ctx, (store) => {
+    const id = jobIdArgument(positionals[0], 'tack queue cancel', 'tack queue');
+    return withJobStore(ctx.env, (store) => {
       const result = cancelJob(store, id);
       // A remote run nobody follows gets a worker that follows it, sees the stop and stops it there.
       startQueuedJobs(store, ctx.env);
