@@ -4,7 +4,7 @@
  * document for the same question.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runTack, tempDir } from './helpers/cli.js';

@@ -12,7 +12,7 @@ import { alignFace } from './face-align.js';
 import { fetchVerified } from './face-download.js';
 import { faceErrors } from './face-errors.js';
 import { startHumanPool, type HumanFaceOptions } from './face-human.js';
-import { normalizeEmbedding, type DetectedFace, type FaceEmbedder, type ModelCalibration, type RgbPixels } from './face-types.js';
+import { normalizeEmbedding, type DetectedFace, type FaceEmbedder, type ModelCalibration } from './face-types.js';
 import { openOnnxSession } from './onnx-session.js';
 
 /**

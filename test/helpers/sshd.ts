@@ -141,7 +141,6 @@ export async function startSshd(root: string, name: string, options: StartSshdOp
       '',
     ].join('\n'),
   );
-  const logFile = path.join(dir, 'sshd.log');
   const child = spawn(SSHD, ['-D', '-e', '-f', config, '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
