@@ -9,7 +9,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runTack, tempDir } from './helpers/cli.js';
-import { fakeEngineEnv, makeTrainingProject, processesMentioning, startTack, waitFor } from './helpers/fake-engine.js';
+import { assertSecondResumeTrainsLastEpoch, fakeEngineEnv, interruptAfterSavedState, makeTrainingProject, processesMentioning, startTack, waitFor } from './helpers/fake-engine.js';
 
 let root: { dir: string; cleanup: () => Promise<void> };
 
@@ -139,17 +139,11 @@ test('SIGTERM to tack (a service stop, a closed terminal) stops the run like Ctr
 test('a run resumed twice continues each time from the epoch it reached (the engine counts steps from 0 after a resume)', async () => {
   const env = fakeEngineEnv(root.dir, { FAKE_SD_SCRIPTS_STEP_SECONDS: '0.15' });
   const project = await makeTrainingProject(root.dir, 'twice', { env, plan: { epochs: 3 } });
-  const stopAfterState = async (args: string[], epoch: number) => {
-    const live = startTack(args, { env });
-    await waitFor(async () => {
-      const [dir] = await runDirs(project);
-      // random_states_0.pkl is the last file of a state (see resume.ts).
-      const state = dir ? path.join(dir, 'output', `twice-00000${epoch}-state`, 'random_states_0.pkl') : '';
-      return Boolean(state) && (await readFile(state, 'utf8').then(() => true, () => false));
-    }, 60_000, `the state saved after epoch ${epoch}`);
-    live.child.kill('SIGINT');
-    return live.done;
+  const output = async () => {
+    const [dir] = await runDirs(project);
+    return dir && path.join(dir, 'output');
   };
+  const stopAfterState = (args: string[], epoch: number) => interruptAfterSavedState(args, env, epoch, output);
   assert.equal((await stopAfterState(['train', project], 1)).code, 130);
   const first = await stopAfterState(['train', project, '--resume'], 2);
   assert.equal(first.code, 130, first.stderr);
@@ -159,16 +153,7 @@ test('a run resumed twice continues each time from the epoch it reached (the eng
   const saved = JSON.parse(await readFile(path.join(dir, 'output', 'twice-000002-state', 'train_state.json'), 'utf8')) as { current_step: number; current_epoch: number };
   assert.deepEqual(saved, { current_epoch: 2, current_step: 4 }, 'the engine recorded the steps since the resume, as sd-scripts does');
 
-  const again = await runTack(['train', project, '--resume', '--json'], { env });
-  assert.equal(again.code, 0, again.stderr);
-  const doc = JSON.parse(again.stdout) as { stepOffset: number; resumedFrom: string; outcome: { kind: string; steps: { done: number; total: number } } };
-  assert.equal(doc.stepOffset, 8, 'epoch 2 of 4 steps each: 8 steps done');
-  assert.match(doc.resumedFrom, /twice-000002-state$/);
-  assert.deepEqual(doc.outcome.steps, { done: 12, total: 12 });
-  const log = await readFile(path.join(dir, 'log.txt'), 'utf8');
-  const lastAttempt = log.slice(log.lastIndexOf('==== tack: resumed'));
-  assert.match(lastAttempt, /epoch 3\/3/);
-  assert.doesNotMatch(lastAttempt, /epoch 2\/3/, 'epoch 2 is not trained again');
+  await assertSecondResumeTrainsLastEpoch(project, dir, env);
   const fixed = JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as { attempts: unknown[]; status: string };
   assert.equal(fixed.status, 'succeeded');
   assert.equal(fixed.attempts.length, 3);

@@ -4,6 +4,7 @@
  * base model file whose safetensors header has the real SDXL layout (its data is a sparse
  * hole, so it takes no disk space), and a ready project made through the real CLI.
  */
+import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cp, open, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -133,6 +134,39 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The "resumed twice" scenario, on a project named "twice" of 3 epochs of 4 steps: runs
+ * `tack <args>` and stops it with Ctrl-C once the state of `epoch` is completely saved in the
+ * output folder that `outputDir` names (undefined while it is not known yet).
+ */
+export async function interruptAfterSavedState(args: readonly string[], env: NodeJS.ProcessEnv, epoch: number, outputDir: () => Promise<string | undefined>): Promise<Awaited<LiveTack['done']>> {
+  const live = startTack(args, { env });
+  await waitFor(async () => {
+    const output = await outputDir();
+    // random_states_0.pkl is the last file of a saved state (src/run/resume.ts).
+    return Boolean(output) && (await readFile(path.join(output as string, `twice-00000${epoch}-state`, 'random_states_0.pkl')).then(() => true, () => false));
+  }, 60_000, `the state saved after epoch ${epoch}`);
+  live.child.kill('SIGINT');
+  return live.done;
+}
+
+/**
+ * The last step of the "resumed twice" scenario: `tack train --resume` continues from epoch 2's
+ * state, finishes all 12 steps and trains epoch 3 only (the run's log, in `runDir`, says so).
+ */
+export async function assertSecondResumeTrainsLastEpoch(project: string, runDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const again = await runTack(['train', project, '--resume', '--json'], { env });
+  assert.equal(again.code, 0, again.stderr);
+  const doc = JSON.parse(again.stdout) as { stepOffset: number; resumedFrom: string; outcome: { kind: string; steps: { done: number; total: number } } };
+  assert.equal(doc.stepOffset, 8, 'epoch 2 of 4 steps each: 8 steps done');
+  assert.match(doc.resumedFrom, /twice-000002-state$/);
+  assert.deepEqual(doc.outcome.steps, { done: 12, total: 12 });
+  const log = await readFile(path.join(runDir, 'log.txt'), 'utf8');
+  const lastAttempt = log.slice(log.lastIndexOf('==== tack: resumed'));
+  assert.match(lastAttempt, /epoch 3\/3/);
+  assert.doesNotMatch(lastAttempt, /epoch 2\/3/, 'epoch 2 is not trained again');
 }
 
 /** Pids of processes whose command line mentions `needle` (Linux /proc). */
