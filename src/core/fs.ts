@@ -7,6 +7,7 @@ import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { coreErrors } from './errors.js';
 
 const TEMP_MARK = '.tmp-';
@@ -108,6 +109,24 @@ export async function hashFile(file: string, signal?: AbortSignal): Promise<stri
     throw fileReadError(file, cause);
   }
   return hash.digest('hex');
+}
+
+let crcTable: Uint32Array | undefined;
+/** CRC-32 (zip, safetensors hashes) of `data`, continuing from `previous` (the CRC of the bytes before it). */
+export function crc32(data: Uint8Array, previous = 0): number {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, value?: number) => number }).crc32;
+  if (native) return native(data, previous) >>> 0;
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = ~previous >>> 0;
+  for (let i = 0; i < data.length; i++) crc = (crcTable[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  return ~crc >>> 0;
 }
 
 export function hashBytes(data: Uint8Array | string): string {

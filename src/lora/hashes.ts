@@ -10,8 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import zlib from 'node:zlib';
-import { fileReadError, throwIfCancelled } from '../core/index.js';
+import { crc32, fileReadError, throwIfCancelled } from '../core/index.js';
 import type { SafetensorsFile, TensorInfo } from './safetensors-read.js';
 import { buildHeader, byteLengthOf, orderForWriting } from './safetensors-write.js';
 
@@ -33,23 +32,6 @@ export interface LoraHashes {
   readonly crc32: string;
   readonly sshsModelHash: StoredHashCheck;
   readonly sshsLegacyHash: StoredHashCheck;
-}
-
-const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32 ?? crc32Table;
-
-let table: Uint32Array | undefined;
-function crc32Table(data: Uint8Array, value = 0): number {
-  if (!table) {
-    table = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[i] = c >>> 0;
-    }
-  }
-  let c = ~value >>> 0;
-  for (let i = 0; i < data.length; i++) c = (table[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return ~c >>> 0;
 }
 
 function check(stored: string | undefined, computed: string): StoredHashCheck {

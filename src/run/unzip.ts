@@ -10,8 +10,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { tempPathFor } from '../core/index.js';
-import { crc32 } from './zip.js';
+import { crc32, tempPathFor } from '../core/index.js';
 
 export interface ZipListing {
   readonly name: string;

@@ -7,7 +7,7 @@
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { tempPathFor, throwIfCancelled } from '../core/index.js';
+import { crc32, tempPathFor, throwIfCancelled } from '../core/index.js';
 
 export interface ZipEntry {
   /** Path inside the archive, with forward slashes. */
@@ -21,24 +21,6 @@ export interface ZipEntry {
 }
 
 const LIMIT = 0xffffffff;
-
-let crcTable: Int32Array | undefined;
-/** CRC-32 of `data`, continuing from `previous` (the CRC of the bytes before it) for streams. */
-export function crc32(data: Uint8Array, previous = 0): number {
-  const native = (zlib as unknown as { crc32?: (d: Uint8Array, value?: number) => number }).crc32;
-  if (native) return native(data, previous) >>> 0;
-  if (!crcTable) {
-    crcTable = new Int32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c;
-    }
-  }
-  let crc = ~previous;
-  for (let i = 0; i < data.length; i++) crc = (crcTable[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
-}
 
 function dosTime(date: Date): { time: number; day: number } {
   const year = Math.max(1980, date.getFullYear());
