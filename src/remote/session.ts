@@ -4,12 +4,11 @@
  * content hash, so a newer tack brings its own), and typed calls to the helper. Every ssh
  * failure becomes a REMOTE_ error that quotes ssh and says what to do.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { sleep, throwIfCancelled, type TackError } from '../core/index.js';
+import { hashBytes, sleep, throwIfCancelled, type TackError } from '../core/index.js';
 import {
   checkMaster,
   classifySshFailure,
@@ -38,7 +37,7 @@ let helperCache: { source: Buffer; name: string } | undefined;
 export function helperProgram(): { source: Buffer; name: string } {
   if (!helperCache) {
     const source = readFileSync(HELPER_SOURCE_FILE);
-    helperCache = { source, name: `tack-remote-${createHash('sha256').update(source).digest('hex').slice(0, 12)}.py` };
+    helperCache = { source, name: `tack-remote-${hashBytes(source).slice(0, 12)}.py` };
   }
   return helperCache;
 }

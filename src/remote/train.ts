@@ -5,12 +5,11 @@
  * folder here ends up as a local run's would (same files, outcome, metrics), so evaluate,
  * report, sweep and the studio read it unchanged.
  */
-import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isProcessAlive } from '../io/index.js';
-import { readJson, type ProgressEvent } from '../core/index.js';
+import { hashBytes, readJson, type ProgressEvent } from '../core/index.js';
 import type { DatasetManifest } from '../dataset/index.js';
 import { sdScriptsEngine, type DeviceSetting } from '../engine/index.js';
 import type { Project } from '../project/index.js';
@@ -67,7 +66,7 @@ export interface PreparedRemoteRun {
 
 /** The project's folder on a remote: its name plus a hash of where it lives here (two projects may share a name). */
 export function remoteProjectDir(root: string, project: Project): string {
-  const id = createHash('sha256').update(project.paths.root).digest('hex').slice(0, 8);
+  const id = hashBytes(project.paths.root).slice(0, 8);
   return path.posix.join(root, 'projects', `${project.config.name}-${id}`);
 }
 
