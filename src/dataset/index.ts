@@ -11,7 +11,7 @@ export {
   type BucketAssignment,
   type BucketSettingsCheck,
 } from './buckets.js';
-export { listPhotos, photoPath, readPhotoIndexFile, type PhotoRecord } from './photo-index.js';
+export { findPhotoRecord, listPhotos, photoPath, readPhotoIndexFile, type PhotoRecord } from './photo-index.js';
 export { readManifest, readManifestIfAny, type DatasetManifest, type ManifestImage } from './manifest.js';
 export { importPhotos, type ImportOptions, type ImportResult, type ImportedPhoto, type SkippedPhoto, type FailedInput } from './import.js';
 export { checkPhotos, findDuplicates, DOCTOR_THRESHOLDS, type PhotoReport, type PhotoVerdict, type DuplicateGroup, type PhotoCheckResult, type PhotoCheckOptions } from './doctor.js';

@@ -90,6 +90,17 @@ export async function listPhotos(paths: ProjectPaths, signal?: AbortSignal): Pro
   return out;
 }
 
+/**
+ * One photo's current record: its index entry when the file still has the size and time the
+ * index knows (one stat), else from the whole folder brought up to date (listPhotos).
+ */
+export async function findPhotoRecord(paths: ProjectPaths, name: string): Promise<PhotoRecord | undefined> {
+  const indexed = (await readPhotoIndexFile(paths)).find((p) => p.file === name);
+  const stat = indexed ? await fsp.stat(photoPath(paths, indexed)).catch(() => undefined) : undefined;
+  if (indexed && stat?.isFile() && stat.size === indexed.sizeBytes && stat.mtimeMs === indexed.mtimeMs) return indexed;
+  return (await listPhotos(paths)).find((p) => p.file === name);
+}
+
 export function photoPath(paths: ProjectPaths, photo: Pick<PhotoRecord, 'file'>): string {
   return path.join(paths.photosDir, photo.file);
 }

@@ -73,11 +73,10 @@ export function captionRoutes(deps: StudioDeps): Hono {
   app.get('/:pid/tag-labels', async (c) => {
     const { entry } = await projectOf(deps, c.req.param('pid'));
     const q = (c.req.query('q') ?? '').trim().toLowerCase();
-    const project = await loadProject(entry.dir, { tokenize: false });
     const table = (await documentOf<{ tags: Array<{ tag: string; count: number }> }>(deps, ['tags', entry.dir, 'list'])).tags;
     let cached = labelCache.get(entry.dir);
     if (!cached || Date.now() - cached.at > 60_000) {
-      cached = { at: Date.now(), labels: await readCachedTaggerLabels(project, deps.env) };
+      cached = { at: Date.now(), labels: await readCachedTaggerLabels(await loadProject(entry.dir, { tokenize: false }), deps.env) };
       labelCache.set(entry.dir, cached);
     }
     const seen = new Set<string>();

@@ -9,7 +9,7 @@ import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
-import { listPhotos, photoPath, type PhotoRecord } from '../../dataset/index.js';
+import { findPhotoRecord, listPhotos, photoPath, type PhotoRecord } from '../../dataset/index.js';
 import { documentOf, type StudioDeps } from '../context.js';
 import { studioErrors } from '../errors.js';
 import { jsonBody, stringList } from '../http.js';
@@ -34,7 +34,7 @@ function stagingDir(deps: StudioDeps, pid: string, batch: string): string {
 
 async function findPhoto(deps: StudioDeps, pid: string, name: string): Promise<{ photo: PhotoRecord; file: string }> {
   const { paths } = await projectOf(deps, pid);
-  const photo = (await listPhotos(paths)).find((p) => p.file === name);
+  const photo = await findPhotoRecord(paths, name);
   if (!photo) throw studioErrors.create('STUDIO_NOT_FOUND', `No photo named "${name}" in this project.`, 'It may have been removed; reload the page.', { details: { photo: name } });
   return { photo, file: photoPath(paths, photo) };
 }

@@ -3,7 +3,6 @@ import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { toTackError } from '../../core/index.js';
-import { liveProbes, viewJob } from '../../jobs/index.js';
 import { loadProject, projectPaths } from '../../project/index.js';
 import { effectiveStatus, listRunIds, readRunMeta, runPaths } from '../../run/index.js';
 import { documentOf, type StudioDeps } from '../context.js';
@@ -13,7 +12,7 @@ import type { ProjectEntry } from '../registry.js';
 
 /** One project on the projects page. */
 export async function projectSummary(deps: StudioDeps, entry: ProjectEntry) {
-  const jobs = deps.store.list({ project: entry.dir, states: ['queued', 'running'] }).map((j) => viewJob(j, liveProbes()));
+  const jobs = deps.store.list({ project: entry.dir, states: ['queued', 'running'] }).map((j) => deps.jobs.view(j));
   const activeJobs = jobs.map((j) => ({ id: j.id, kind: j.kind, status: j.status, progress: j.progress, runId: j.runId }));
   try {
     const project = await loadProject(entry.dir, { tokenize: false });
