@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 // io/process.js directly, not io/index.js: the index would load sharp and more on the fast path.
-import { spawnDetached } from '../io/process.js';
+import { openInDefaultApp } from '../io/process.js';
 import { DEFAULT_STUDIO_PORT, startStudio, type RunningStudio, type StudioRuntime } from '../studio/index.js';
 
 export interface StudioArgs {
@@ -42,7 +42,7 @@ export function announceStudio(studio: RunningStudio, args: StudioArgs, version:
   }
   out.print(`tack studio ${version}: ${studio.url}`);
   out.print(`Projects from ${args.roots.join(', ')}. Jobs keep running when you close this; Ctrl-C stops the studio.`);
-  if (args.open) spawnDetached(process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open', [studio.url]);
+  if (args.open) openInDefaultApp(studio.url);
 }
 
 /** Starts the studio, prints the link and serves until `signal` aborts. */

@@ -7,7 +7,7 @@
  *     whole group (accelerate and the training script), then SIGKILL after a grace period;
  *   - `runProgram`: the same supervision run to its end (the engine's generation script), output
  *     handed on line by line and the last lines kept for error messages.
- * `spawnDetached` starts a program that is meant to outlive tack (the browser of `tack report --open`).
+ * `openInDefaultApp` starts a program that is meant to outlive tack (the browser of `tack report --open` and `tack studio`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -322,12 +322,14 @@ export async function runProgram(command: string, args: readonly string[], optio
 }
 
 /**
- * Starts a program that outlives tack (the browser `tack report --open` opens through
- * xdg-open / open): in its own process group, without pipes, neither waited for nor stopped.
+ * Opens a file or URL in the user's default application (the browser for `tack report --open`
+ * and `tack studio`) through open / explorer / xdg-open, started so that it outlives tack: in its
+ * own process group, without pipes, neither waited for nor stopped.
  */
-export function spawnDetached(command: string, args: readonly string[]): void {
+export function openInDefaultApp(target: string): void {
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   try {
-    const child = spawn(command, [...args], { stdio: 'ignore', detached: process.platform !== 'win32' });
+    const child = spawn(opener, [target], { stdio: 'ignore', detached: process.platform !== 'win32' });
     child.on('error', () => undefined);
     child.unref();
   } catch {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { evaluateRun, readEvalRun, readEvaluation, writeRunReport, type Evaluation } from '../../evaluate/index.js';
-import { spawnDetached } from '../../io/index.js';
+import { openInDefaultApp } from '../../io/index.js';
 import { loadProject } from '../../project/index.js';
 import { stringOption, type CommandSpec } from '../command.js';
 import { printEvaluationSummary } from './evaluate-shared.js';
@@ -41,10 +41,7 @@ first when it has not been evaluated (or with --reevaluate). Examples:
       }
     }
     const report = await writeRunReport(evaluation, run.evaluationDir, { signal: ctx.signal });
-    if (values.open) {
-      const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-      spawnDetached(opener, [report.html]);
-    }
+    if (values.open) openInDefaultApp(report.html);
     if (ctx.json) {
       ctx.printJson({ kind: 'report', run: run.id, html: report.html, contactSheet: report.contactSheet, recommendation: evaluation.recommendation });
       return;
