@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './findings.js';
 export * from './fs.js';
+export * from './dirs.js';
 export * from './units.js';
 export * from './progress.js';
 export * from './concurrency.js';

@@ -5,9 +5,8 @@
  * creates `venv` inside the checkout), else python3 on the PATH.
  */
 import * as fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { pathExists } from '../../core/index.js';
+import { pathExists, tackDataDir } from '../../core/index.js';
 
 /** The commit tack's argument table was extracted from (sd-scripts.md 0). */
 export const PINNED_SD_SCRIPTS_COMMIT = '48d368fa557731ad0488c07304dfeba8c07910eb';
@@ -39,9 +38,7 @@ export interface LocateOptions {
 }
 
 export function defaultInstallDir(env: NodeJS.ProcessEnv): string {
-  if (env.TACK_DATA_DIR) return path.join(path.resolve(env.TACK_DATA_DIR), 'sd-scripts');
-  const base = env.XDG_DATA_HOME ? path.resolve(env.XDG_DATA_HOME) : path.join(env.HOME ?? os.homedir(), '.local', 'share');
-  return path.join(base, 'tack', 'sd-scripts');
+  return path.join(tackDataDir(env), 'sd-scripts');
 }
 
 export function venvPython(dir: string): string {
