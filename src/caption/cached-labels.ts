@@ -4,10 +4,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathExists } from '../core/index.js';
 import { findCachedHubFile, hubCacheDir } from '../io/index.js';
 import type { Project } from '../project/index.js';
 import { CATEGORY, parseSelectedTags } from './wd14/labels.js';
-import { resolveTaggerModel, TAGGER_LABELS_FILE } from './wd14/models.js';
+import { resolveTaggerModel, taggerDirCandidates, TAGGER_LABELS_FILE } from './wd14/models.js';
 import { processLabelName } from './wd14/postprocess.js';
 
 /** General and character label names as captions write them (empty when the tagger is not here yet). */
@@ -16,9 +17,9 @@ export async function readCachedTaggerLabels(project: Project, env: NodeJS.Proce
   let file: string | undefined;
   if (settings.model_dir) {
     const dir = path.resolve(project.paths.root, settings.model_dir);
-    for (const candidate of [dir, path.join(dir, resolveTaggerModel(settings.model).repo.replace('/', '_'))]) {
+    for (const candidate of taggerDirCandidates(dir, resolveTaggerModel(settings.model).repo)) {
       const f = path.join(candidate, TAGGER_LABELS_FILE);
-      if (await readFile(f).then(() => true, () => false)) {
+      if (await pathExists(f)) {
         file = f;
         break;
       }

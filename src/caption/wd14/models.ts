@@ -3,6 +3,7 @@
  * the ones the engine's tagging script and the kohya GUI offer (sd-scripts.md 8.1,
  * kohya_ss-gui.md 2c). Each repository holds model.onnx and selected_tags.csv.
  */
+import path from 'node:path';
 import { closest } from '../../core/index.js';
 import { isValidRepoId } from '../../io/index.js';
 import { captionErrors } from '../errors.js';
@@ -49,4 +50,9 @@ export function resolveTaggerModel(nameOrRepo: string): { readonly name: string;
     `${guess ? `Did you mean ${guess}? ` : ''}Known: ${TAGGER_MODELS.map((m) => m.name).join(', ')}; or give a Hugging Face repo id (owner/name) holding model.onnx and selected_tags.csv.`,
     { details: { model: value } },
   );
+}
+
+/** The folders [caption] model_dir may hold the tagger's files in: itself, or a subfolder named after the repo ("owner_name"). */
+export function taggerDirCandidates(modelDir: string, repo: string): string[] {
+  return [modelDir, path.join(modelDir, repo.replace('/', '_'))];
 }

@@ -10,7 +10,7 @@ import { fileReadError, throwIfCancelled, type ProgressListener } from '../../co
 import { hubDownload, openOnnxSession, startTaggerInputPool, type HubOptions, type ImageProbe, type OnnxSession } from '../../io/index.js';
 import { captionErrors } from '../errors.js';
 import { parseSelectedTags, type TagLabel } from './labels.js';
-import { resolveTaggerModel, TAGGER_LABELS_FILE, TAGGER_MODEL_FILE } from './models.js';
+import { resolveTaggerModel, taggerDirCandidates, TAGGER_LABELS_FILE, TAGGER_MODEL_FILE } from './models.js';
 
 export interface TaggerFiles {
   readonly modelFile: string;
@@ -42,7 +42,7 @@ async function exists(file: string): Promise<boolean> {
 export async function resolveTaggerFiles(model: string, options: ResolveTaggerOptions = {}): Promise<TaggerFiles> {
   const { repo } = resolveTaggerModel(model);
   if (options.modelDir) {
-    const candidates = [options.modelDir, path.join(options.modelDir, repo.replace('/', '_'))];
+    const candidates = taggerDirCandidates(options.modelDir, repo);
     for (const dir of candidates) {
       if ((await exists(path.join(dir, TAGGER_MODEL_FILE))) && (await exists(path.join(dir, TAGGER_LABELS_FILE)))) {
         return { modelFile: path.join(dir, TAGGER_MODEL_FILE), labelsFile: path.join(dir, TAGGER_LABELS_FILE), source: path.resolve(dir), downloaded: false };
