@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { evalErrors, evaluateRun } from '../../evaluate/index.js';
+import { chooseFaceModel, evalErrors, evaluateRun, type FaceModelChoice } from '../../evaluate/index.js';
 import { followRunLikeness, type LiveLikeness } from '../../pipeline/index.js';
 import { loadProject, type Project } from '../../project/index.js';
 import { listRunIds } from '../../run/index.js';
@@ -36,27 +36,35 @@ evaluates the whole run when it ends. Examples:
     const project = await loadProject(dir, { tokenize: false });
     const workers = numberOption(values, 'workers', { integer: true, min: 1, max: 16 });
     const runId = stringOption(values, 'run');
-    const live = values.follow ? await follow(ctx, project, runId) : undefined;
-    if (live && live.epochs.length === 0) {
-      if (ctx.json) ctx.printJson({ kind: 'evaluate', file: null, evaluation: null, live });
-      else ctx.print(`Run ${live.run} ended (${live.runStatus}) without sample images: nothing to evaluate.`);
-      return;
-    }
-    const photos = ctx.progress('Reading the subject\'s faces');
-    const samples = ctx.progress('Scoring samples');
+    // With --follow the face model is loaded once, for the epochs as they come and the evaluation after.
+    const faceModel = values.follow ? await chooseFaceModel(project.config.samples, project.paths.root, { ...(workers ? { workers } : {}), env: ctx.env, signal: ctx.signal }) : undefined;
+    let live: LiveLikeness | undefined;
     let evaluation;
     try {
-      evaluation = await evaluateRun(project, {
-        ...(live ? { runId: live.run } : runId ? { runId } : {}),
-        ...(workers ? { workers } : {}),
-        annotate: !values['no-infotext'],
-        env: ctx.env,
-        signal: ctx.signal,
-        onProgress: (phase, event) => (phase === 'photos' ? photos(event) : samples(event)),
-      });
+      live = faceModel ? await follow(ctx, project, runId, faceModel) : undefined;
+      if (live && live.epochs.length === 0) {
+        if (ctx.json) ctx.printJson({ kind: 'evaluate', file: null, evaluation: null, live });
+        else ctx.print(`Run ${live.run} ended (${live.runStatus}) without sample images: nothing to evaluate.`);
+        return;
+      }
+      const photos = ctx.progress('Reading the subject\'s faces');
+      const samples = ctx.progress('Scoring samples');
+      try {
+        evaluation = await evaluateRun(project, {
+          ...(live ? { runId: live.run } : runId ? { runId } : {}),
+          ...(workers ? { workers } : {}),
+          ...(faceModel ? { faceModel } : {}),
+          annotate: !values['no-infotext'],
+          env: ctx.env,
+          signal: ctx.signal,
+          onProgress: (phase, event) => (phase === 'photos' ? photos(event) : samples(event)),
+        });
+      } finally {
+        photos.finish();
+        samples.finish();
+      }
     } finally {
-      photos.finish();
-      samples.finish();
+      await faceModel?.close();
     }
     if (ctx.json) {
       ctx.printJson({ kind: 'evaluate', file: evaluationPath(evaluation, 'evaluation.json'), evaluation, ...(live ? { live } : {}) });
@@ -70,12 +78,13 @@ evaluates the whole run when it ends. Examples:
 };
 
 /** --follow: likeness per epoch while the run trains (also sent to the job, if this runs as one). */
-async function follow(ctx: CommandContext, project: Project, runId: string | undefined): Promise<LiveLikeness> {
+async function follow(ctx: CommandContext, project: Project, runId: string | undefined, faceModel: FaceModelChoice): Promise<LiveLikeness> {
   const id = runId ?? (await listRunIds(project.paths)).at(-1);
   if (!id) throw evalErrors.create('EVAL_NO_RUNS', `${project.paths.root} has no training runs yet.`, `Start one first: tack train ${project.paths.root}`);
   if (!ctx.json) ctx.print(`Following run ${id}: each epoch's likeness appears when its samples are written.`);
   return followRunLikeness(project, {
     runId: id,
+    faceModel,
     env: ctx.env,
     signal: ctx.signal,
     onEpoch: (e) => {
