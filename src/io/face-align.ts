@@ -4,7 +4,7 @@
  * mouth corners onto a fixed template, sampled bilinearly. Used by the bundled tfjs models
  * (face-human-worker.ts) and by the ONNX route (face-onnx.ts), so both see faces the same way.
  */
-import type { RgbPixels } from './face-types.js';
+import { normalizeEmbedding, type RgbPixels } from './face-types.js';
 
 /** InsightFace's 112x112 alignment template (arcface_torch / insightface utils face_align). */
 export const TEMPLATE_112: ReadonlyArray<readonly [number, number]> = [
@@ -87,8 +87,5 @@ export function meanEmbedding(values: ArrayLike<number>, count: number): Float32
   const dims = Math.floor(values.length / count);
   const sum = new Float32Array(dims);
   for (let i = 0; i < dims * count; i++) sum[i % dims] = (sum[i % dims] as number) + (values[i] as number);
-  let norm = 0;
-  for (const v of sum) norm += v * v;
-  norm = Math.sqrt(norm) || 1;
-  return sum.map((v) => v / norm);
+  return normalizeEmbedding(sum);
 }

@@ -20,7 +20,6 @@ import type { ModelCalibration } from './face-types.js';
 
 export type TfjsFaceModelName = 'faceres' | 'faceres-deep' | 'mobileface';
 export const TFJS_FACE_MODELS: readonly TfjsFaceModelName[] = ['faceres', 'faceres-deep', 'mobileface'];
-export const DEFAULT_FACE_MODEL: TfjsFaceModelName = 'faceres';
 /** Where Human itself loads its optional models from (its default modelBasePath). */
 export const FACE_MODEL_BASE_URL = 'https://vladmandic.github.io/human-models/models/';
 

@@ -41,7 +41,7 @@ export { openLocalCaptioner, fetchLocalCaptionerFiles, type LocalCaptioner, type
 export { faceErrors } from './face-errors.js';
 export { cosineSimilarity, normalizeEmbedding, type DetectedFace, type FaceAnalysis, type FaceEmbedder, type RgbPixels, type ModelCalibration, type PairDistribution } from './face-types.js';
 export { loadTfjsFaceEmbedder, type HumanFaceOptions } from './face-human.js';
-export { TFJS_FACE_MODELS, TFJS_FACE_MODEL_SPECS, DEFAULT_FACE_MODEL, FACE_MODEL_BASE_URL, tfjsFaceModelId, resolveTfjsFaceModel, type TfjsFaceModelName, type TfjsFaceModelSpec, type ResolvedTfjsFaceModel, type ResolveTfjsOptions } from './face-models.js';
+export { TFJS_FACE_MODELS, TFJS_FACE_MODEL_SPECS, FACE_MODEL_BASE_URL, tfjsFaceModelId, resolveTfjsFaceModel, type TfjsFaceModelName, type TfjsFaceModelSpec, type ResolvedTfjsFaceModel, type ResolveTfjsOptions } from './face-models.js';
 export { alignFace, similarityTransform, meanEmbedding, TEMPLATE_112, type AlignOptions } from './face-align.js';
 export { fetchVerified } from './face-download.js';
 export { differenceHash, hammingDistance, type ImageHash } from './image-hash.js';
