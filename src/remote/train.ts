@@ -70,6 +70,11 @@ export function remoteProjectDir(root: string, project: Project): string {
   return path.posix.join(root, 'projects', `${project.config.name}-${id}`);
 }
 
+/** The hashes of what was sent to remotes, kept per project (.tack/cache). */
+function syncCacheFile(project: Project): string {
+  return path.join(project.paths.stateDir, 'cache', 'sync-hashes.json');
+}
+
 function posixRel(rel: string): string {
   return rel.split(path.sep).join('/');
 }
@@ -134,7 +139,7 @@ export async function prepareRemoteRun(options: RemoteTrainOptions): Promise<Pre
     files,
     mirror: ['dataset/img', `${runRel}/config`],
     method,
-    cacheFile: path.join(project.paths.stateDir, 'cache', 'sync-hashes.json'),
+    cacheFile: syncCacheFile(project),
     ...(signal ? { signal } : {}),
     onProgress: (event) => options.onProgress?.('sync', event),
   });
@@ -240,7 +245,7 @@ export async function attachRemoteRun(record: RunRecord, options: FollowOptions 
  * the remote says it is not going any more; the --resume path in its command names the copy
  * there of the state folder the plan found here.
  */
-export async function prepareRemoteResume(plan: ResumePlan, options: { readonly env: NodeJS.ProcessEnv; readonly projectArg: string; readonly on?: string; readonly signal?: AbortSignal }): Promise<{ plan: ResumePlan; transport: RemoteTransport }> {
+export async function prepareRemoteResume(plan: ResumePlan, options: { readonly project: Project; readonly env: NodeJS.ProcessEnv; readonly projectArg: string; readonly on?: string; readonly signal?: AbortSignal }): Promise<{ plan: ResumePlan; transport: RemoteTransport }> {
   const remote = plan.meta.remote;
   if (!remote) throw remoteErrors.create('REMOTE_NOTHING_TO_ATTACH', `Run ${plan.id} ran on this machine.`, 'Resume it without --on.');
   if (options.on && options.on !== remote.name) {
@@ -257,21 +262,23 @@ export async function prepareRemoteResume(plan: ResumePlan, options: { readonly 
   const argv = [...plan.argv];
   if (plan.stateDir) argv.splice(argv.length - 1, 1, path.posix.join(remote.runDir, ...path.relative(plan.paths.dir, plan.stateDir).split(path.sep)));
   const method = await chooseTransfer(session, Boolean(info.rsync));
-  if (plan.state && plan.state.recordedStep < plan.state.step) {
+  let state = plan.state;
+  if (state && state.recordedStep < state.step) {
     // The engine restarts its step count after a resume and saves that count (resume.ts): the
     // copy here is corrected, and the copy there, which the engine reads, gets the same file.
-    await repairStateStep(plan.state);
-    const rel = [...path.relative(plan.paths.dir, plan.state.dir).split(path.sep), 'train_state.json'].join('/');
+    await repairStateStep(state);
+    state = { ...state, recordedStep: state.step };
+    const rel = [...path.relative(plan.paths.dir, state.dir).split(path.sep), 'train_state.json'].join('/');
     await syncToRemote(session, {
       localRoot: plan.paths.dir,
       remoteRoot: remote.runDir,
-      files: [{ rel, file: path.join(plan.state.dir, 'train_state.json') }],
+      files: [{ rel, file: path.join(state.dir, 'train_state.json') }],
       mirror: [],
       method,
-      // runs/<id> sits in the project folder; the same hash cache as the dataset sync (.tack/cache).
-      cacheFile: path.join(path.dirname(path.dirname(plan.paths.dir)), '.tack', 'cache', 'sync-hashes.json'),
+      cacheFile: syncCacheFile(options.project),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
-  return { plan: { ...plan, argv }, transport: new RemoteTransport(session, { remoteDir: remote.runDir, localDir: plan.paths.dir, method }) };
+  // The state is repaired already: resumeRun finds nothing left to correct.
+  return { plan: { ...plan, argv, ...(state ? { state } : {}) }, transport: new RemoteTransport(session, { remoteDir: remote.runDir, localDir: plan.paths.dir, method }) };
 }

@@ -158,7 +158,7 @@ export async function launchOnRemote(ctx: CommandContext, remote: PreparedRemote
 
 /** tack train --resume of a remote run: continue it there from its newest saved state. */
 export async function resumeOnRemote(ctx: CommandContext, input: { project: Project; projectArg: string; plan: ResumePlan; values: OptionValues; onEvent?: (event: SupervisorEvent) => void }): Promise<{ result: TrainResult; transport: RemoteTransport; plan: ResumePlan }> {
-  const { plan, transport } = await prepareRemoteResume(input.plan, { env: ctx.env, projectArg: input.projectArg, signal: ctx.signal, ...(stringOption(input.values, 'on') ? { on: stringOption(input.values, 'on') as string } : {}) });
+  const { plan, transport } = await prepareRemoteResume(input.plan, { project: input.project, env: ctx.env, projectArg: input.projectArg, signal: ctx.signal, ...(stringOption(input.values, 'on') ? { on: stringOption(input.values, 'on') as string } : {}) });
   const release = await lockFollow(plan.paths.dir);
   const interrupts = remoteInterrupts(ctx, interruptMode(input.values), transport.where, input.projectArg);
   try {
