@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { isProcessAlive, runProgram } from './index.js';
+import { createLineReader, isProcessAlive, runProgram } from './index.js';
 
 const node = process.execPath;
 
@@ -74,4 +74,18 @@ test('a program that ignores SIGINT is killed after the grace period', async () 
   assert.equal(outcome.kind, 'cancelled');
   assert.ok(outcome.kind === 'cancelled' && outcome.lastLines.includes('ignored'), 'the program saw SIGINT first');
   assert.ok(Date.now() - started >= 300);
+});
+
+test('remote messages and rsync\'s file list are read whole line by line, even when a chunk ends inside a line or a character', () => {
+  const lines: string[] = [];
+  const reader = createLineReader((line) => lines.push(line));
+  const text = Buffer.from('{"k":"files","p":"output/caf\u00e9.png"}\n1024 dataset/a.jpg\r\nlast');
+  const cut = text.indexOf(0xc3) + 1; // inside the two bytes of "\u00e9"
+  reader.push(text.subarray(0, 5));
+  reader.push(text.subarray(5, cut));
+  assert.deepEqual(lines, [], 'nothing before a line is whole');
+  reader.push(text.subarray(cut));
+  assert.deepEqual(lines, ['{"k":"files","p":"output/caf\u00e9.png"}', '1024 dataset/a.jpg']);
+  reader.end();
+  assert.deepEqual(lines.at(-1), 'last', 'the last line without a line break comes at the end');
 });

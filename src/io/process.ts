@@ -200,6 +200,13 @@ export function createLineSplitter(onLines: (text: string) => void, onPartial?: 
   };
 }
 
+/** Whole lines of UTF-8 output, one call each, without their line break (JSON lines, rsync's list). */
+export function createLineReader(onLine: (line: string) => void): LineSplitter {
+  return createLineSplitter((text) => {
+    for (const line of text.split(/\r\n|\n|\r/).slice(0, -1)) onLine(line);
+  });
+}
+
 /** Starts a program (the trainer) in its own process group with piped output. Throws on spawn failure. */
 export async function spawnSupervised(argv: readonly string[], options: SupervisedOptions): Promise<SupervisedProcess> {
   const [file, ...args] = argv as [string, ...string[]];

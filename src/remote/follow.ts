@@ -15,7 +15,7 @@ import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { isTackError, sleep } from '../core/index.js';
 import { NAN_LOSS_PATTERN, type LaunchCommand } from '../engine/index.js';
-import { createLineSplitter, killGroup } from '../io/index.js';
+import { createLineReader, createLineSplitter, killGroup } from '../io/index.js';
 import type { StartedTrainer, StopReason, TrainerExit, TrainerOutput, TrainerStartOptions, TrainerTransport } from '../run/index.js';
 import { remoteErrors } from './errors.js';
 import type { RemoteSession } from './session.js';
@@ -299,22 +299,20 @@ class RunFollower {
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(JSON.stringify({ offset: this.delivered, known }));
-    let pending = '';
+    const messages = createLineReader((line) => {
+      if (!line) return;
+      let msg: FollowMessage;
+      try {
+        msg = JSON.parse(line) as FollowMessage;
+      } catch {
+        return;
+      }
+      const end = this.handle(msg, known);
+      if (end) final = end;
+    });
     child.stdout?.on('data', (chunk: Buffer) => {
       lastHeard = Date.now();
-      const parts = (pending + chunk.toString('utf8')).split('\n');
-      pending = parts.pop() ?? '';
-      for (const line of parts) {
-        if (!line) continue;
-        let msg: FollowMessage;
-        try {
-          msg = JSON.parse(line) as FollowMessage;
-        } catch {
-          continue;
-        }
-        const end = this.handle(msg, known);
-        if (end) final = end;
-      }
+      messages.push(chunk);
     });
     if (this.detaching) killGroup(child);
     await new Promise<void>((resolve) => child.once('close', () => resolve()));

@@ -9,6 +9,7 @@ import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { checkBaseModel, describeSafetensorsHeader, type BaseModelInfo } from '../engine/index.js';
 import type { ProgressListener } from '../core/index.js';
+import { createLineReader } from '../io/index.js';
 import type { Project } from '../project/index.js';
 import { remoteErrors } from './errors.js';
 import type { RemoteSession } from './session.js';
@@ -102,25 +103,21 @@ export async function resolveRemoteModel(session: RemoteSession, project: Projec
       }
     })();
     const headers = token && /(^|\.)huggingface\.co$/.test(host) ? { Authorization: `Bearer ${token}` } : {};
-    let pending = '';
     let last: { k: string; message?: string; sha256?: string; expected?: string } | undefined;
+    const messages = createLineReader((line) => {
+      if (!line.trim()) return;
+      const msg = JSON.parse(line) as { k: string; done?: number; total?: number | null; message?: string };
+      if (msg.k === 'progress') options.onProgress?.({ done: msg.done ?? 0, total: msg.total ?? 0, unit: 'bytes', item: name });
+      else last = msg;
+    });
     await session.helper(['fetch'], {
       input: JSON.stringify({ url: settings.base_model_url, dest: target, sha256: settings.base_model_sha256 || null, headers }),
       accept: [5, 6],
       doing: 'downloading the base model',
       ...(signal ? { signal } : {}),
-      onStdout: (chunk) => {
-        const lines = (pending + chunk.toString('utf8')).split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
-          if (!line.trim()) continue;
-          const msg = JSON.parse(line) as { k: string; done?: number; total?: number | null; message?: string };
-          if (msg.k === 'progress') options.onProgress?.({ done: msg.done ?? 0, total: msg.total ?? 0, unit: 'bytes', item: name });
-          else last = msg;
-        }
-      },
+      onStdout: (chunk) => messages.push(chunk),
     });
-    if (pending.trim()) last = JSON.parse(pending) as typeof last;
+    messages.end();
     if (last?.k === 'error' && last.expected) {
       throw remoteErrors.create('REMOTE_MODEL_CHECKSUM', `The base model downloaded on ${session.label} from ${settings.base_model_url} has SHA-256 ${last.sha256}, not the ${last.expected} tack.toml expects; it was deleted.`, 'Check [remote] base_model_url and base_model_sha256 (the model page lists the hash).', { details: { url: settings.base_model_url, sha256: last.sha256 } });
     }

@@ -7,7 +7,7 @@
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { throwIfCancelled } from '../core/index.js';
-import { killGroup, rsyncShell, runPiped, type SshCommandResult } from '../io/index.js';
+import { createLineReader, killGroup, rsyncShell, runPiped, type SshCommandResult } from '../io/index.js';
 import { remoteErrors } from './errors.js';
 import type { TransferMode } from './registry.js';
 import type { RemoteSession } from './session.js';
@@ -56,16 +56,11 @@ export interface TransferOptions {
 
 /** rsync's own list of what it moved: "<size> <name>" per file (--out-format). */
 function rsyncCounter(onBytes?: (bytes: number) => void): (chunk: Buffer) => void {
-  let pending = '';
-  return (chunk) => {
-    const text = pending + chunk.toString('utf8');
-    const lines = text.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const size = Number(/^(\d+) /.exec(line)?.[1]);
-      if (size > 0) onBytes?.(size);
-    }
-  };
+  const lines = createLineReader((line) => {
+    const size = Number(/^(\d+) /.exec(line)?.[1]);
+    if (size > 0) onBytes?.(size);
+  });
+  return (chunk) => lines.push(chunk);
 }
 
 /** tack's helper as a stream (a tar going either way): its stderr kept, stopped by the signal. */
