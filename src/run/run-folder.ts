@@ -119,22 +119,26 @@ export interface RunPaths {
 }
 
 export function runPaths(paths: ProjectPaths, id: string): RunPaths {
-  const dir = path.join(paths.runsDir, id);
-  const configDir = path.join(dir, 'config');
-  const outputDir = path.join(dir, 'output');
+  return runFolderLayout(path.join(paths.runsDir, id));
+}
+
+/** The files of a run folder at `dir`; `p` = path.posix for a run folder on a remote. */
+export function runFolderLayout(dir: string, p: path.PlatformPath = path): RunPaths {
+  const configDir = p.join(dir, 'config');
+  const outputDir = p.join(dir, 'output');
   return {
     dir,
-    runFile: path.join(dir, 'run.json'),
+    runFile: p.join(dir, 'run.json'),
     configDir,
-    datasetToml: path.join(configDir, 'dataset.toml'),
-    argsToml: path.join(configDir, 'args.toml'),
-    samplePrompts: path.join(configDir, 'sample_prompts.txt'),
-    commandFile: path.join(dir, 'command.json'),
-    logFile: path.join(dir, 'log.txt'),
-    metricsFile: path.join(dir, 'metrics.jsonl'),
-    outcomeFile: path.join(dir, 'outcome.json'),
+    datasetToml: p.join(configDir, 'dataset.toml'),
+    argsToml: p.join(configDir, 'args.toml'),
+    samplePrompts: p.join(configDir, 'sample_prompts.txt'),
+    commandFile: p.join(dir, 'command.json'),
+    logFile: p.join(dir, 'log.txt'),
+    metricsFile: p.join(dir, 'metrics.jsonl'),
+    outcomeFile: p.join(dir, 'outcome.json'),
     outputDir,
-    sampleDir: path.join(outputDir, 'sample'),
+    sampleDir: p.join(outputDir, 'sample'),
   };
 }
 

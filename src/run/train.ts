@@ -13,7 +13,7 @@ import { buildSamplePrompts, formatSdScriptsPromptFile } from '../prompt/index.j
 import { runErrors } from './errors.js';
 import type { TrainResult } from './outcome.js';
 import { bucketsFrom, planTraining, type MachineFacts, type TrainingPlan } from './plan-training.js';
-import { createRunFolder, effectiveStatus, listRunIds, readRunMeta, runPaths, writeRunMeta, type RunMeta, type RunPaths, type RunPlanSummary, type RunRemote } from './run-folder.js';
+import { createRunFolder, effectiveStatus, listRunIds, readRunMeta, runFolderLayout, runPaths, writeRunMeta, type RunMeta, type RunPaths, type RunPlanSummary, type RunRemote } from './run-folder.js';
 import { superviseRun, type SupervisorEvent } from './supervise.js';
 import type { TrainerTransport } from './transport.js';
 
@@ -69,7 +69,7 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
   const sdScriptsDir = location.sdScriptsDir ?? '<sd-scripts>';
   // The configs name paths as the training machine sees them: this run folder, or its copy there.
   const remote: RunRemote | undefined = target ? { ...target.remote, runDir: path.posix.join(target.remote.projectDir, 'runs', id) } : undefined;
-  const there = remote ? runPathsUnder(remote.runDir) : run;
+  const there = remote ? runFolderLayout(remote.runDir, path.posix) : run;
   const built = engine.buildLaunch({
     config: {
       outputName: config.name,
@@ -144,12 +144,6 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
     );
   }
   return { id, paths: run, meta, launch: built, decisions, findings: all, recipe, engineSteps, location, profile, device, ...(probe ? { probe } : {}), ...(baseModel ? { baseModel } : {}) };
-}
-
-/** The run-folder layout under another root (a remote run's folder, POSIX paths). */
-function runPathsUnder(dir: string): Pick<RunPaths, 'dir' | 'outputDir' | 'samplePrompts' | 'argsToml' | 'datasetToml'> {
-  const config = path.posix.join(dir, 'config');
-  return { dir, outputDir: path.posix.join(dir, 'output'), samplePrompts: path.posix.join(config, 'sample_prompts.txt'), argsToml: path.posix.join(config, 'args.toml'), datasetToml: path.posix.join(config, 'dataset.toml') };
 }
 
 /**
