@@ -154,15 +154,18 @@ Exit codes: 0 succeeded (or detached), 5 the training failed, 130 cancelled. Exa
   async run(ctx, input) {
     const { values, positionals } = input;
     const project = await loadProject(path.resolve(ctx.cwd, positionals[0] as string), { tokenize: false });
-    const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
-    const presetName = stringOption(values, 'preset');
-    const on = stringOption(values, 'on');
-    const device = choiceOption(values, 'device', TRAIN_DEVICES);
+    const options: TrainChoices = {
+      gpuProfile: choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const),
+      presetName: stringOption(values, 'preset'),
+      device: choiceOption(values, 'device', TRAIN_DEVICES),
+      on: stringOption(values, 'on'),
+    };
+    const { gpuProfile, presetName, device, on } = options;
     if (!on && (values.detach || values['upload-model'])) throw cliErrors.create('CLI_BAD_OPTION', `--${values.detach ? 'detach' : 'upload-model'} needs --on <remote>.`, `Example: tack train ${positionals[0]} --on pod --detach`);
     const inputs = { ...(values.resume ? { resume: true } : {}), ...(presetName ? { preset: presetName } : {}), ...(gpuProfile ? { gpuProfile } : {}), ...(device ? { device } : {}) };
     const job = openTrainJob(ctx, project, inputs, Boolean(values['dry-run']), on);
     try {
-      return await train({ ...ctx, signal: job?.signal ?? ctx.signal }, input, project, job);
+      return await train({ ...ctx, signal: job?.signal ?? ctx.signal }, input, options, project, job);
     } catch (error) {
       job?.fail(error);
       throw error;
@@ -170,26 +173,31 @@ Exit codes: 0 succeeded (or detached), 5 the training failed, 130 cancelled. Exa
   },
 };
 
-async function train(ctx: CommandContext, { values, positionals }: CommandInput, project: Awaited<ReturnType<typeof loadProject>>, job: TrainJob | undefined): Promise<number> {
+/** The options of tack train that choose what trains where, read once. */
+interface TrainChoices {
+  readonly gpuProfile: 'auto' | '8gb' | '12gb' | '16gb' | '24gb' | undefined;
+  readonly presetName: string | undefined;
+  readonly device: (typeof TRAIN_DEVICES)[number] | undefined;
+  readonly on: string | undefined;
+}
+
+async function train(ctx: CommandContext, { values, positionals }: CommandInput, { gpuProfile, presetName, device, on }: TrainChoices, project: Awaited<ReturnType<typeof loadProject>>, job: TrainJob | undefined): Promise<number> {
   const projectArg = positionals[0] as string;
-  const gpuProfile = choiceOption(values, 'gpu-profile', ['auto', '8gb', '12gb', '16gb', '24gb'] as const);
-  const presetName = stringOption(values, 'preset');
-  const device = choiceOption(values, 'device', TRAIN_DEVICES);
   const display = new TrainDisplay(ctx.stderr);
   const shown = ctx.json && !ctx.stderr.isTTY ? undefined : display.handle;
   const onEvent = job ? (e: SupervisorEvent) => (job.onEvent(e), shown?.(e)) : shown;
-
-  const on = stringOption(values, 'on');
 
   if (values.resume) {
     await markInterruptedRuns(project.paths, projectArg);
     const plan = await planResume(project);
     job?.setRun(plan.id);
+    const from = plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped';
+    const resumed = { kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset };
     if (plan.meta.remote) {
-      if (!ctx.json) ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) on ${plan.meta.remote.name} ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
+      if (!ctx.json) ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) on ${plan.meta.remote.name} ${from}`);
       const { result, transport } = await resumeOnRemote(ctx, { project, projectArg, plan, values, ...(onEvent ? { onEvent } : {}) });
       display.finish();
-      const remoteDoc = { kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, remote: { name: plan.meta.remote.name, runDir: plan.meta.remote.runDir, link: linkJson(transport.stats) }, outcome: result };
+      const remoteDoc = { ...resumed, remote: { name: plan.meta.remote.name, runDir: plan.meta.remote.runDir, link: linkJson(transport.stats) }, outcome: result };
       job?.done(remoteDoc, exitCodeFor(result));
       if (ctx.json) ctx.printJson(remoteDoc);
       else {
@@ -199,12 +207,10 @@ async function train(ctx: CommandContext, { values, positionals }: CommandInput,
       return exitCodeFor(result);
     }
     if (on) throw cliErrors.create('CLI_BAD_OPTION', `Run ${plan.id} trained on this machine; it resumes here, not on ${on}.`, `Run: tack train ${projectArg} --resume (without --on), or start a new run with --on ${on}.`);
-    if (!ctx.json) {
-      ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) ${plan.stateDir ? `from ${path.relative(plan.paths.dir, plan.stateDir)} (step ${plan.stepOffset})` : 'from the beginning: no optimizer state was saved before it stopped'}`);
-    }
+    if (!ctx.json) ctx.print(`Resuming run ${plan.id} (${plan.previousStatus}) ${from}`);
     const outcome = await resumeRun(plan, { project, projectArg, signal: ctx.signal, ...(onEvent ? { onEvent } : {}) });
     display.finish();
-    const resumedDoc = { kind: 'train', resumed: true, run: { id: plan.id, dir: plan.paths.dir }, resumedFrom: plan.stateDir ?? null, stepOffset: plan.stepOffset, outcome };
+    const resumedDoc = { ...resumed, outcome };
     job?.done(resumedDoc, exitCodeFor(outcome));
     if (ctx.json) ctx.printJson(resumedDoc);
     else printOutcome(ctx, outcome, plan.paths.dir);
