@@ -67,6 +67,17 @@ export function engineWithout(key: string): string {
   return `uses its default ${key} = ${String(spec.default)}`;
 }
 
+/** Whether a GUI file sets `key` (null is how the GUI saves an unset value). */
+export function present(json: Readonly<Record<string, unknown>>, key: string): boolean {
+  return Object.hasOwn(json, key) && json[key] !== null;
+}
+
+/** The noise type (or other key) a conditional key depends on, as the GUI's builder sees it. */
+function conditionValue(json: Readonly<Record<string, unknown>>, condition: { readonly key: string; readonly missing: string }): string {
+  const v = json[condition.key];
+  return typeof v === 'string' && v ? v : condition.missing;
+}
+
 export type GuiNumber = { readonly value: number } | { readonly off: string };
 
 /**
@@ -74,11 +85,11 @@ export type GuiNumber = { readonly value: number } | { readonly off: string };
  * file does not set the key (a preset is a partial overlay) or the value is not a number.
  */
 export function guiNumberOf(json: Readonly<Record<string, unknown>>, key: string): GuiNumber | undefined {
-  if (!Object.hasOwn(json, key) || json[key] === null) return undefined;
+  if (!present(json, key)) return undefined;
   const raw = json[key];
   const condition = GUI_WRITTEN_ONLY_WITH[key];
   if (condition) {
-    const actual = typeof json[condition.key] === 'string' && json[condition.key] ? String(json[condition.key]) : condition.missing;
+    const actual = conditionValue(json, condition);
     if (actual !== condition.value) return { off: `the GUI writes ${key} only with ${condition.key} "${condition.value}" (this file: "${actual}"), so the engine ${engineWithout(key)}` };
   }
   // "", false and 0 in any spelling are what the builder's final filter drops.
@@ -93,5 +104,5 @@ export function guiNumberOf(json: Readonly<Record<string, unknown>>, key: string
 export function guiFlagOf(json: Readonly<Record<string, unknown>>, key: string): boolean {
   if (toBool(json[key]) !== true) return false;
   const condition = GUI_WRITTEN_ONLY_WITH[key];
-  return !condition || (typeof json[condition.key] === 'string' && json[condition.key] ? json[condition.key] === condition.value : condition.missing === condition.value);
+  return !condition || conditionValue(json, condition) === condition.value;
 }

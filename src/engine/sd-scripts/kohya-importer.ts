@@ -4,7 +4,7 @@ import type { Preset, PresetValues } from '../presets.js';
 import type { KohyaFileKind } from './kohya-kind.js';
 import type { SettingReason, TrainSettings } from '../settings.js';
 import { argSpec } from './args-schema.js';
-import { guiNumberOf, toBool, toNumber, type GuiNumber } from './kohya-gui-zero.js';
+import { guiNumberOf, present, toBool, toNumber, type GuiNumber } from './kohya-gui-zero.js';
 
 export { toBool, toNumber };
 
@@ -72,7 +72,7 @@ export class Importer {
   constructor(readonly json: Record<string, unknown>, readonly file: string) {}
 
   has(key: string): boolean {
-    return Object.hasOwn(this.json, key) && this.json[key] !== null;
+    return present(this.json, key);
   }
 
   get(key: string): unknown {

@@ -5,7 +5,7 @@
  * (the GUI's model checkboxes: sdxl, flux1_checkbox, sd3_checkbox ...). tack trains SDXL LoRAs
  * with networks.lora, so the importer refuses everything else by name before reading values.
  */
-import { toBool } from './kohya-gui-zero.js';
+import { present, toBool } from './kohya-gui-zero.js';
 import { isKohyaGuiKey, KOHYA_GUI_FINETUNE_KEYS, KOHYA_GUI_FULL_MODEL_RATE_KEYS, KOHYA_GUI_NETWORK_KEYS } from './kohya-gui-tabs.js';
 
 export type KohyaTrainingKind = 'lora' | 'textual-inversion' | 'dreambooth' | 'fine-tune';
@@ -69,10 +69,6 @@ const NAME_HINTS: ReadonlyArray<[RegExp, KohyaModelFamily]> = [
   [/stable-diffusion-2|sd-?2[._-]?[01]|v2-1|768-v/i, 'sd2'],
   [/stable-diffusion-v1|v1-5|v1\.5|sd-?1[._-]?5|sd15/i, 'sd1'],
 ];
-
-function present(json: Record<string, unknown>, key: string): boolean {
-  return Object.hasOwn(json, key) && json[key] !== null;
-}
 
 function trainingKind(json: Record<string, unknown>, evidence: string[]): KohyaTrainingKind {
   const has = (keys: readonly string[]) => keys.filter((k) => present(json, k));
