@@ -31,9 +31,14 @@ export interface DispatchOptions {
 
 /** The calling process as a job's worker. */
 export function currentProcessWorker(logFile?: string): WorkerRecord {
+  return localWorker(process.pid, logFile);
+}
+
+/** Process `pid` on this machine as a job's worker, starting now. */
+function localWorker(pid: number, logFile?: string): WorkerRecord {
   const at = new Date().toISOString();
-  const start = processStartTicks(process.pid);
-  return { kind: 'local', pid: process.pid, hostname: os.hostname(), ...(start !== undefined ? { processStart: start } : {}), startedAt: at, heartbeatAt: at, ...(logFile ? { logFile } : {}) };
+  const start = processStartTicks(pid);
+  return { kind: 'local', pid, hostname: os.hostname(), ...(start !== undefined ? { processStart: start } : {}), startedAt: at, heartbeatAt: at, ...(logFile ? { logFile } : {}) };
 }
 
 /**
@@ -111,9 +116,7 @@ export function localLauncher(options: LocalLauncherOptions): JobLauncher {
   return (job) => {
     const logFile = jobLogFile(job.id, options.env);
     const pid = spawnWorkerProcess(options.argv(job.id), { logFile, ...(options.env ? { env: options.env } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) });
-    const at = new Date().toISOString();
-    const start = processStartTicks(pid);
-    return { kind: 'local', pid, hostname: os.hostname(), ...(start !== undefined ? { processStart: start } : {}), startedAt: at, heartbeatAt: at, logFile };
+    return localWorker(pid, logFile);
   };
 }
 
