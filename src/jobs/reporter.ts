@@ -30,7 +30,7 @@ export interface StoreReporter extends JobReporter {
 }
 
 /** A reporter for job `id` that writes into `store` and keeps its heartbeat while open. */
-export function storeReporter(store: JobStore, id: number, options: { readonly heartbeatMs?: number; readonly onCancel?: () => void } = {}): StoreReporter {
+export function storeReporter(store: JobStore, id: number, options: { readonly heartbeatMs?: number } = {}): StoreReporter {
   const controller = new AbortController();
   const queue: Pending[] = [];
   let latest: JobProgress | undefined;
@@ -38,12 +38,7 @@ export function storeReporter(store: JobStore, id: number, options: { readonly h
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const cancel = () => {
-    if (!controller.signal.aborted) {
-      controller.abort();
-      options.onCancel?.();
-    }
-  };
+  const cancel = () => controller.abort(); // a no-op once aborted
   const write = (fn: () => void): boolean => {
     try {
       fn();

@@ -279,11 +279,6 @@ export class JobStore {
     return (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM job_events').get() as { seq: number }).seq;
   }
 
-  /** Deletes ended jobs (and their events) that ended before `before`; returns how many. */
-  deleteEnded(before: string): number {
-    return this.db.prepare(`DELETE FROM jobs WHERE state NOT IN ('queued', 'running') AND COALESCE(ended_at, updated_at) < ?`).run(before).changes;
-  }
-
   /** A finished job keeps its last progress event only: the history lives in its result and the run folder. */
   private pruneProgressEvents(id: number): void {
     this.db.prepare(`DELETE FROM job_events WHERE job_id = ? AND type = 'progress' AND seq < (SELECT COALESCE(MAX(seq), 0) FROM job_events WHERE job_id = ? AND type = 'progress')`).run(id, id);
