@@ -14,7 +14,7 @@ import { createLineSplitter } from '../io/index.js';
 import type { Project } from '../project/index.js';
 import { runErrors } from './errors.js';
 import type { TrainResult } from './outcome.js';
-import { createRunFolder, listRunIds, readRunMeta, runPaths, writeRunMeta, type RunMeta, type RunPaths } from './run-folder.js';
+import { createRunFolder, listRunMetas, writeRunMeta, type RunMeta, type RunPaths } from './run-folder.js';
 import { superviseRun } from './supervise.js';
 import type { TrainerTransport } from './transport.js';
 import { extractZipEntry, listZip, ZipReadError } from './unzip.js';
@@ -188,9 +188,8 @@ export async function importBundle(options: ImportBundleOptions): Promise<Import
   const outputs = [...bundle.files.keys()].filter((rel) => rel.startsWith('output/') && !rel.split('/').some((part) => part.startsWith('.'))).sort();
   if (!bundle.files.has('log.txt') && !outputs.length) throw badBundle(source, 'it has no log.txt and no output/ (run ./train.sh in it first)');
   if (plan.bundleId && !options.force) {
-    for (const id of await listRunIds(project.paths)) {
-      const meta = await readRunMeta(runPaths(project.paths, id), id).catch(() => undefined);
-      if (meta?.importedFrom?.bundleId === plan.bundleId) {
+    for (const { id, meta } of await listRunMetas(project.paths)) {
+      if (meta.importedFrom?.bundleId === plan.bundleId) {
         throw runErrors.create('RUN_IMPORT_EXISTS', `This bundle was already imported as run ${id}.`, `See it with: tack runs ${options.projectArg} show ${id} (pass --force to import it again as a new run).`, { details: { run: id } });
       }
     }

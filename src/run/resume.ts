@@ -17,7 +17,7 @@ import { isProcessAlive } from '../io/index.js';
 import type { Project } from '../project/index.js';
 import { runErrors } from './errors.js';
 import type { TrainResult } from './outcome.js';
-import { effectiveStatus, listRunIds, readRunMeta, runPaths, writeRunMeta, type RunMeta, type RunPaths } from './run-folder.js';
+import { effectiveStatus, listRunMetas, runPaths, writeRunMeta, type RunMeta, type RunPaths } from './run-folder.js';
 import { superviseRun } from './supervise.js';
 import type { StartRunOptions } from './train.js';
 
@@ -89,13 +89,7 @@ export async function repairStateStep(state: SavedState): Promise<void> {
 
 /** Finds the newest run and how to continue it. */
 export async function planResume(project: Project, engine: TrainerEngine = sdScriptsEngine): Promise<ResumePlan> {
-  const ids = await listRunIds(project.paths);
-  const candidates: Array<{ id: string; meta: RunMeta; status: string }> = [];
-  for (const id of ids) {
-    const run = runPaths(project.paths, id);
-    const meta = await readRunMeta(run, id).catch(() => undefined);
-    if (meta && meta.status !== 'prepared') candidates.push({ id, meta, status: effectiveStatus(meta) });
-  }
+  const candidates = (await listRunMetas(project.paths)).filter(({ meta }) => meta.status !== 'prepared').map(({ id, meta }) => ({ id, meta, status: effectiveStatus(meta) }));
   const last = candidates[candidates.length - 1];
   if (!last) throw runErrors.create('RUN_NOTHING_TO_RESUME', `${project.paths.runsDir} has no run that was started.`, 'Start one with tack train <project>.');
   if (last.status === 'running') {

@@ -184,6 +184,16 @@ export async function readRunMeta(run: RunPaths, id: string): Promise<RunMeta> {
   return meta;
 }
 
+/** The runs of the project whose run.json can be read, oldest first (damaged folders are skipped). */
+export async function listRunMetas(paths: ProjectPaths): Promise<Array<{ readonly id: string; readonly meta: RunMeta }>> {
+  const out: Array<{ id: string; meta: RunMeta }> = [];
+  for (const id of await listRunIds(paths)) {
+    const meta = await readRunMeta(runPaths(paths, id), id).catch(() => undefined);
+    if (meta) out.push({ id, meta });
+  }
+  return out;
+}
+
 /** How long a heartbeat stays fresh; the supervisor writes one every 10 s. */
 export const HEARTBEAT_STALE_MS = 120_000;
 

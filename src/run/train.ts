@@ -13,7 +13,7 @@ import { buildSamplePrompts, formatSdScriptsPromptFile } from '../prompt/index.j
 import { runErrors } from './errors.js';
 import type { TrainResult } from './outcome.js';
 import { bucketsFrom, planTraining, type MachineFacts, type TrainingPlan } from './plan-training.js';
-import { createRunFolder, effectiveStatus, listRunIds, readRunMeta, runFolderLayout, runPaths, writeRunMeta, type RunMeta, type RunPaths, type RunPlanSummary, type RunRemote } from './run-folder.js';
+import { createRunFolder, effectiveStatus, listRunMetas, runFolderLayout, writeRunMeta, type RunMeta, type RunPaths, type RunPlanSummary, type RunRemote } from './run-folder.js';
 import { superviseRun, type SupervisorEvent } from './supervise.js';
 import type { TrainerTransport } from './transport.js';
 
@@ -151,9 +151,8 @@ export async function prepareRun(options: PrepareRunOptions): Promise<PreparedRu
  * over its GPU. Runs on different machines (three learning rates on three rented GPUs) are fine.
  */
 async function refuseWhileRunning(project: Project, where: string | undefined): Promise<void> {
-  for (const id of await listRunIds(project.paths)) {
-    const meta = await readRunMeta(runPaths(project.paths, id), id).catch(() => undefined);
-    if (meta && effectiveStatus(meta) === 'running' && meta.remote?.name === where) {
+  for (const { id, meta } of await listRunMetas(project.paths)) {
+    if (effectiveStatus(meta) === 'running' && meta.remote?.name === where) {
       const on = meta.remote ? ` on ${meta.remote.name}` : '';
       throw runErrors.create('RUN_ALREADY_RUNNING', `Run ${id} of this project is still running${on} (${meta.remote ? 'tack attach follows it' : `tack pid ${meta.supervisor?.pid}`}).`, meta.remote ? 'Wait for it to finish (tack runs shows it), or stop it: tack attach <project>, then Ctrl-C.' : 'Wait for it to finish, or stop it with Ctrl-C in its terminal; tack runs shows its progress.', {
         details: { run: id },
