@@ -8,7 +8,7 @@
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { hashBytesInPool, hashFile, mapConcurrent, pathExists, writeFileAtomic, copyFileAtomic, throwIfCancelled, type ProgressListener } from '../core/index.js';
-import { IMPORTABLE_EXTENSIONS } from '../io/index.js';
+import { findImageFiles, IMPORTABLE_EXTENSIONS } from '../io/index.js';
 import { captionPathFor, type ProjectPaths } from '../project/index.js';
 import { datasetErrors } from './errors.js';
 import { describePhoto, listPhotos, writePhotoIndexFile, type PhotoRecord } from './photo-index.js';
@@ -53,21 +53,12 @@ const INDEX_FLUSH_EVERY = 25;
 const IMPORT_CONCURRENCY = 4;
 const CAPTION_EXTENSIONS = ['.txt', '.caption'];
 
-function isImportableName(name: string): boolean {
-  return IMPORTABLE_EXTENSIONS.includes(path.extname(name).toLowerCase());
-}
-
+/** The photos under `dir`; other files except captions count as ignored. */
 async function walk(dir: string, out: string[], counters: { ignored: number }, signal?: AbortSignal): Promise<void> {
-  const entries = await fsp.readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  for (const entry of entries) {
-    throwIfCancelled(signal);
-    if (entry.name.startsWith('.')) continue;
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) await walk(full, out, counters, signal);
-    else if (entry.isFile() && isImportableName(entry.name)) out.push(full);
-    else if (entry.isFile() && !CAPTION_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) counters.ignored++;
-  }
+  const onOther = (name: string) => {
+    if (!CAPTION_EXTENSIONS.includes(path.extname(name).toLowerCase())) counters.ignored++;
+  };
+  await findImageFiles(dir, { ...(signal ? { signal } : {}), onOther }, out);
 }
 
 /** Expands files and folders (recursively) into candidate photo files. */

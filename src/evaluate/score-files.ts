@@ -4,11 +4,10 @@
  * name (A1111 `<lora:name:w>` infotext, ComfyUI LoraLoader nodes), best first. Embeddings are
  * cached in the project's state folder, so scoring a folder again only analyses new images.
  */
-import type { Dirent } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Finding, ProgressListener } from '../core/index.js';
-import { IMPORTABLE_EXTENSIONS } from '../io/index.js';
+import { findImageFiles, IMPORTABLE_EXTENSIONS, isImageFileName } from '../io/index.js';
 import type { Project } from '../project/index.js';
 import { readGenerationSettings } from '../prompt/index.js';
 import { aggregateScores, type CellStats } from './aggregate.js';
@@ -55,25 +54,14 @@ export interface ScoreFilesOptions extends FaceModelOptions {
   readonly faceModel?: FaceModelChoice;
 }
 
-const isImage = (file: string) => IMPORTABLE_EXTENSIONS.includes(path.extname(file).toLowerCase());
-
 /** Image files named by `inputs` (files as given; folders searched recursively, hidden entries skipped), sorted, without repeats. */
 export async function listImageInputs(inputs: readonly string[]): Promise<string[]> {
   const found = new Set<string>();
-  const walk = async (dir: string): Promise<void> => {
-    const entries: Dirent[] = await fsp.readdir(dir, { withFileTypes: true });
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name.startsWith('.')) continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile() && isImage(e.name)) found.add(full);
-    }
-  };
   for (const input of inputs) {
     const stat = await fsp.stat(input).catch(() => undefined);
     if (!stat) throw evalErrors.create('EVAL_INPUT_NOT_FOUND', `${input} does not exist.`, 'Give image files or folders of images (PNG, JPEG, WebP ...).', { details: { path: input } });
-    if (stat.isDirectory()) await walk(input);
-    else if (isImage(input)) found.add(input);
+    if (stat.isDirectory()) for (const file of await findImageFiles(input)) found.add(file);
+    else if (isImageFileName(input)) found.add(input);
     else throw evalErrors.create('EVAL_INPUT_NOT_FOUND', `${input} is not an image (${IMPORTABLE_EXTENSIONS.join(', ')}).`, 'Give image files or folders of images.', { details: { path: input } });
   }
   return [...found];

@@ -17,6 +17,7 @@ export {
   type RawImage,
   type DecodeOptions,
 } from './image.js';
+export { findImageFiles, isImageFileName, type FindImageFilesOptions } from './image-files.js';
 export { decodeBmp, encodeBmp } from './bmp.js';
 export { modelIoErrors } from './model-errors.js';
 export { openOnnxSession, type OnnxSession, type OnnxValueInfo, type FloatTensor, type OpenOnnxOptions } from './onnx-session.js';
