@@ -4,7 +4,8 @@ import { rowLabel, sheetRows, type Evaluation } from '../../evaluate/index.js';
 import type { CommandContext } from '../command.js';
 import { formatTable, printFindings } from '../render.js';
 
-const f2 = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(2));
+/** A likeness or similarity as shown in tables: two decimals, '-' when there is none. */
+export const f2 = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(2));
 
 export function printEvaluationSummary(ctx: CommandContext, evaluation: Evaluation): void {
   const rec = evaluation.recommendation;

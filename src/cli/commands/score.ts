@@ -3,8 +3,7 @@ import { scoreFiles, type ScoredImage } from '../../evaluate/index.js';
 import { loadProject } from '../../project/index.js';
 import { numberOption, type CommandSpec } from '../command.js';
 import { formatTable, printFindings } from '../render.js';
-
-const f2 = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(2));
+import { f2 } from './evaluate-shared.js';
 
 function note(image: ScoredImage): string {
   if (image.copy) return image.copy.reason === 'same-picture' ? `copy of ${image.copy.photo} (same picture)` : `copy of ${image.copy.photo} (same face, ${f2(image.copy.value)})`;
