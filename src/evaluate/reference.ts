@@ -73,6 +73,13 @@ function sameShot(a: { hash: string; mirroredHash: string; embedding: Float32Arr
   return bits <= NEAR_DUPLICATE_BITS || cosineSimilarity(a.embedding, b.embedding) >= threshold;
 }
 
+/** The element-wise sum of the photos' embeddings. */
+function sumEmbeddings(photos: ReadonlyArray<{ readonly embedding: Float32Array }>, dims: number): Float32Array {
+  const sum = new Float32Array(dims);
+  for (const p of photos) for (let i = 0; i < dims; i++) sum[i] = (sum[i] as number) + (p.embedding[i] as number);
+  return sum;
+}
+
 export function buildSubjectReference(photos: ReadonlyArray<{ readonly file: string; readonly analysis: ImageAnalysis }>, options: BuildReferenceOptions): SubjectReference {
   const findings: Finding[] = [];
   const rows = photos.map(({ file, analysis }) => {
@@ -93,9 +100,7 @@ export function buildSubjectReference(photos: ReadonlyArray<{ readonly file: str
   for (const photo of usable) {
     const others = usable.filter((o) => o !== photo && !sameShot(photo, o, options.sameShotSimilarity));
     if (others.length === 0) continue;
-    const sum = new Float32Array(dims);
-    for (const o of others) for (let i = 0; i < dims; i++) sum[i] = (sum[i] as number) + (o.embedding[i] as number);
-    looSimilarity.set(photo.file, cosineSimilarity(photo.embedding, normalizeEmbedding(sum)));
+    looSimilarity.set(photo.file, cosineSimilarity(photo.embedding, normalizeEmbedding(sumEmbeddings(others, dims))));
   }
   // A photo far less alike than the rest is probably someone else (or a bad crop): leave it out.
   // Median and median absolute deviation, so one stranger cannot hide by widening the spread.
@@ -105,8 +110,7 @@ export function buildSubjectReference(photos: ReadonlyArray<{ readonly file: str
   const mad = median(sims.map((x) => Math.abs(x - avg)).sort((a, b) => a - b));
   const outliers = new Set(sims.length >= 4 ? [...looSimilarity].filter(([, s]) => s < avg - Math.max(0.08, 3 * 1.4826 * mad)).map(([f]) => f) : []);
   const kept = usable.filter((p) => !outliers.has(p.file));
-  const sum = new Float32Array(dims);
-  for (const p of kept) for (let i = 0; i < dims; i++) sum[i] = (sum[i] as number) + (p.embedding[i] as number);
+  const sum = sumEmbeddings(kept, dims);
   const centroid = normalizeEmbedding(sum);
 
   let shots = 0;
@@ -131,7 +135,8 @@ export function buildSubjectReference(photos: ReadonlyArray<{ readonly file: str
   // people when there is only one shot), and the model's different-person mean, whose spread
   // between subjects is what matters for one project (sd / sqrt(people measured)).
   const keptSims = kept.map((p) => looSimilarity.get(p.file)).filter((s): s is number => s !== undefined);
-  const spread = keptSims.length >= 2 ? Math.sqrt(keptSims.reduce((a, v) => a + (v - mean(keptSims)) ** 2, 0) / (keptSims.length - 1)) : samePerson.sd / length;
+  const keptMean = mean(keptSims);
+  const spread = keptSims.length >= 2 ? Math.sqrt(keptSims.reduce((a, v) => a + (v - keptMean) ** 2, 0) / (keptSims.length - 1)) : samePerson.sd / length;
   const scaleError = {
     self: measured ? spread / Math.sqrt(shots) : samePerson.sd / length,
     stranger: different.sd / length / Math.sqrt(Math.max(1, options.calibration.people)),
