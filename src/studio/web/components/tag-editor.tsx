@@ -4,14 +4,8 @@
  * Sentence captions are edited as text. Every change is saved at once (`tack tags set`).
  */
 import { useRef, useState } from 'preact/hooks';
+import { joinTags, splitTags } from '../../../caption/tags.js';
 import { get } from '../api.js';
-
-export function splitTags(text: string): string[] {
-  return text
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-}
 
 interface Props {
   readonly pid: string;
@@ -34,7 +28,7 @@ export function TagEditor({ pid, token, text, sentence, onSave }: Props) {
   const save = async (tags: readonly string[]) => {
     setSaving('saving');
     try {
-      await onSave([token, ...tags].join(', '));
+      await onSave(joinTags([token, ...tags]));
       setSaving('saved');
     } catch {
       setSaving('idle');
