@@ -49,7 +49,7 @@ export { differenceHash, hammingDistance, type ImageHash } from './image-hash.js
 export { startHumanPool, type HumanPool } from './face-human.js';
 export { loadOnnxFaceEmbedder, resolveOnnxFaceModel, onnxFaceModelId, ARCFACE_CALIBRATION, type OnnxFaceOptions, type ResolveOnnxOptions } from './face-onnx.js';
 export { renderContactSheet, makeThumbnail, type ContactSheetOptions, type SheetCell } from './contact-sheet.js';
-export { runCaptured, spawnSupervised, runProgram, createLineSplitter, createLineReader, type LineSplitter, openInDefaultApp, isProcessAlive, type CapturedResult, type CapturedOptions, type SupervisedProcess, type SupervisedExit, type SupervisedOptions, type RunProgramOptions, type ProgramOutcome } from './process.js';
+export { runCaptured, killGroup, spawnSupervised, runProgram, createLineSplitter, createLineReader, type LineSplitter, openInDefaultApp, isProcessAlive, type CapturedResult, type CapturedOptions, type SupervisedProcess, type SupervisedExit, type SupervisedOptions, type RunProgramOptions, type ProgramOutcome } from './process.js';
 export { startTaggerInputPool, type TaggerInputPool } from './tagger-input-pool.js';
 export { findBrowser, BROWSER_NAMES, BROWSER_INSTALL_HINT, HEADLESS_BROWSER_ARGS, type FoundBrowser, type BrowserLookup } from './browser.js';
 export {
@@ -61,7 +61,6 @@ export {
   classifySshFailure,
   runPiped,
   spawnPiped,
-  killGroup,
   runSsh,
   spawnSsh,
   sshArgv,

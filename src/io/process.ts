@@ -45,6 +45,82 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** SIGKILL to the child's process group. */
+export function killGroup(child: ChildProcess): void {
+  signalGroup(child, 'SIGKILL');
+}
+
+/** Spawns a program with pipes in its own process group; the group is killed if tack exits first. */
+export function spawnInGroup(argv: readonly string[], options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string; readonly stdin?: 'pipe' | 'ignore' } = {}): ChildProcess {
+  const [file, ...args] = argv as [string, ...string[]];
+  const child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+  const onExit = () => killGroup(child);
+  process.once('exit', onExit);
+  child.once('close', () => process.removeListener('exit', onExit));
+  child.once('error', () => process.removeListener('exit', onExit));
+  return child;
+}
+
+export interface RunToEndOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Bytes fed to stdin (then closed); without it stdin is closed from the start. */
+  readonly input?: string | Uint8Array;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  readonly onStdout?: (chunk: Buffer) => void;
+  readonly onStderr?: (chunk: Buffer) => void;
+}
+
+export interface RunToEndResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  readonly spawnError?: NodeJS.ErrnoException;
+}
+
+/**
+ * Runs a program to its end in its own process group (spawnInGroup), its output handed on as it
+ * arrives; the group is killed on timeout or abort. Never rejects: a program that cannot start
+ * comes back as `spawnError`.
+ */
+export function runToEnd(argv: readonly string[], options: RunToEndOptions = {}): Promise<RunToEndResult> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawnInGroup(argv, { ...(options.env ? { env: options.env } : {}), ...(options.cwd ? { cwd: options.cwd } : {}), stdin: options.input === undefined ? 'ignore' : 'pipe' });
+    } catch (error) {
+      resolve({ code: null, signal: null, timedOut: false, spawnError: error as NodeJS.ErrnoException });
+      return;
+    }
+    let timedOut = false;
+    let settled = false;
+    child.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => options.onStderr?.(chunk));
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          killGroup(child);
+        }, options.timeoutMs)
+      : undefined;
+    const onAbort = () => killGroup(child);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
+    const finish = (result: Pick<RunToEndResult, 'code' | 'signal' | 'spawnError'>) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ ...result, timedOut });
+    };
+    child.once('error', (error) => finish({ code: null, signal: null, spawnError: error as NodeJS.ErrnoException }));
+    child.once('close', (code, signal) => finish({ code, signal }));
+  });
+}
+
 /** Whether any process of group `pgid` is still running (zombies waiting to be reaped do not count). */
 function groupRunning(pgid: number): boolean {
   if (process.platform === 'linux') {
@@ -85,52 +161,24 @@ async function groupGone(pgid: number, timeoutMs = 3000): Promise<void> {
 }
 
 /** Runs a command to completion and returns its output (the tail, for chatty commands). */
-export function runCaptured(argv: readonly string[], options: CapturedOptions = {}): Promise<CapturedResult> {
-  const [file, ...args] = argv as [string, ...string[]];
+export async function runCaptured(argv: readonly string[], options: CapturedOptions = {}): Promise<CapturedResult> {
   const max = options.maxChars ?? 1_000_000;
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    let settled = false;
-    let child: ChildProcess;
-    try {
-      child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
-    } catch (error) {
-      resolve({ code: null, signal: null, stdout: '', stderr: '', timedOut: false, spawnError: error as NodeJS.ErrnoException });
-      return;
-    }
-    const killGroup = () => signalGroup(child, 'SIGKILL');
-    const onExit = () => killGroup();
-    process.once('exit', onExit);
-    const timer = options.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          killGroup();
-        }, options.timeoutMs)
-      : undefined;
-    const onAbort = () => killGroup();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-    const take = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      const text = decoders[stream].write(chunk);
-      options.onOutput?.(text, stream);
-      if (stream === 'stdout') stdout = (stdout + text).slice(-max);
-      else stderr = (stderr + text).slice(-max);
-    };
-    child.stdout?.on('data', take('stdout'));
-    child.stderr?.on('data', take('stderr'));
-    const finish = (result: Omit<CapturedResult, 'stdout' | 'stderr' | 'timedOut'>) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      process.removeListener('exit', onExit);
-      options.signal?.removeEventListener('abort', onAbort);
-      resolve({ ...result, stdout, stderr, timedOut });
-    };
-    child.on('error', (error) => finish({ code: null, signal: null, spawnError: error as NodeJS.ErrnoException }));
-    child.on('close', (code, signal) => finish({ code, signal }));
+  const out = { stdout: '', stderr: '' };
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  const take = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    const text = decoders[stream].write(chunk);
+    options.onOutput?.(text, stream);
+    out[stream] = (out[stream] + text).slice(-max);
+  };
+  const result = await runToEnd(argv, {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onStdout: take('stdout'),
+    onStderr: take('stderr'),
   });
+  return { ...result, ...out };
 }
 
 export interface SupervisedExit {

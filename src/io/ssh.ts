@@ -9,8 +9,9 @@
  * A remote command is one string that the remote login shell parses: every argument is quoted
  * as data with `formatRemoteCommand`, never pasted in.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
+import { runToEnd, spawnInGroup } from './process.js';
 
 export interface SshEndpoint {
   /** A host name, an address, or a Host alias from the ssh config. */
@@ -129,71 +130,30 @@ export interface SshCommandOptions {
 
 /** Spawns a program with pipes in its own process group, killed when tack exits. */
 export function spawnPiped(argv: readonly string[], env: NodeJS.ProcessEnv, stdin: 'pipe' | 'ignore' = 'pipe'): ChildProcess {
-  const [file, ...args] = argv as [string, ...string[]];
-  const child = spawn(file, args, { env, stdio: [stdin, 'pipe', 'pipe'], detached: process.platform !== 'win32' });
-  const onExit = () => killGroup(child);
-  process.once('exit', onExit);
-  child.once('close', () => process.removeListener('exit', onExit));
-  child.once('error', () => process.removeListener('exit', onExit));
-  return child;
-}
-
-/** SIGKILL to the child's process group. */
-export function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
-    else child.kill('SIGKILL');
-  } catch {
-    /* gone */
-  }
+  return spawnInGroup(argv, { env, stdin });
 }
 
 /** Runs a program to its end with optional stdin, capturing stdout (bytes) and stderr (text). */
-export function runPiped(argv: readonly string[], env: NodeJS.ProcessEnv, options: SshCommandOptions = {}): Promise<SshCommandResult> {
-  return new Promise((resolve) => {
-    let child: ChildProcess;
-    try {
-      child = spawnPiped(argv, env, options.input === undefined ? 'ignore' : 'pipe');
-    } catch (error) {
-      resolve({ code: null, signal: null, stdout: Buffer.alloc(0), stderr: '', spawnError: error as NodeJS.ErrnoException, timedOut: false });
-      return;
-    }
-    const out: Buffer[] = [];
-    let stderr = '';
-    let timedOut = false;
-    let settled = false;
-    const decoder = new StringDecoder('utf8');
-    child.stdout?.on('data', (chunk: Buffer) => {
+export async function runPiped(argv: readonly string[], env: NodeJS.ProcessEnv, options: SshCommandOptions = {}): Promise<SshCommandResult> {
+  const out: Buffer[] = [];
+  let stderr = '';
+  const decoder = new StringDecoder('utf8');
+  const result = await runToEnd(argv, {
+    env,
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onStdout: (chunk) => {
       options.onStdout?.(chunk);
       if (options.keepStdout !== false) out.push(chunk);
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
+    },
+    onStderr: (chunk) => {
       const text = decoder.write(chunk);
       options.onStderr?.(text);
       stderr = (stderr + text).slice(-64_000);
-    });
-    const timer = options.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          killGroup(child);
-        }, options.timeoutMs)
-      : undefined;
-    const onAbort = () => killGroup(child);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.input !== undefined && child.stdin) {
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(options.input);
-    }
-    const finish = (result: Pick<SshCommandResult, 'code' | 'signal' | 'spawnError'>) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      resolve({ ...result, stdout: Buffer.concat(out), stderr, timedOut });
-    };
-    child.once('error', (error) => finish({ code: null, signal: null, spawnError: error as NodeJS.ErrnoException }));
-    child.once('close', (code, signal) => finish({ code, signal }));
+    },
   });
+  return { ...result, stdout: Buffer.concat(out), stderr };
 }
 
 /** `ssh ... host -- <command>` riding on the master. */
