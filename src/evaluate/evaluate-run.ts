@@ -20,7 +20,7 @@ import { readEvalRun, type EvalRun, type LossPoint } from './run-reader.js';
 import type { SampleScore } from './score.js';
 import { scoreImages, type ImageToScore } from './score-images.js';
 import { listSweepImages } from './sweep-manifest.js';
-import { summariseFaceModel, summariseReference } from './summary.js';
+import { summariseFaceModel, summariseReference, type FaceModelSummary, type ReferenceSummary } from './summary.js';
 
 export const EVALUATION_FILE = 'evaluation.json';
 
@@ -46,15 +46,9 @@ export interface Evaluation {
     readonly totalSteps?: number;
     readonly checkpoints: ReadonlyArray<{ readonly epoch: number; readonly file: string; readonly final: boolean }>;
   };
-  readonly faceModel: { readonly name: string; readonly id: string; readonly description: string; readonly calibration: string };
+  readonly faceModel: FaceModelSummary;
   readonly settings: { readonly likenessThreshold: number; readonly copyThreshold: number };
-  readonly reference: {
-    readonly usablePhotos: number;
-    readonly distinctShots: number;
-    readonly selfSimilarity: number;
-    readonly selfSimilaritySource: 'photos' | 'model';
-    readonly strangerSimilarity: number;
-    readonly scaleError: { readonly self: number; readonly stranger: number };
+  readonly reference: ReferenceSummary & {
     readonly centroidLength: number;
     readonly photos: readonly EvaluationReferencePhoto[];
   };

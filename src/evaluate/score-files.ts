@@ -16,7 +16,7 @@ import { buildProjectReference } from './evaluate-run.js';
 import { chooseFaceModel, type FaceModelChoice, type FaceModelOptions } from './face-model.js';
 import type { SampleScore } from './score.js';
 import { scoreImages, type ImageToScore } from './score-images.js';
-import { summariseFaceModel, summariseReference } from './summary.js';
+import { summariseFaceModel, summariseReference, type FaceModelSummary, type ReferenceSummary } from './summary.js';
 
 /** The group of images made without LoRA information in their settings. */
 export const NO_SETTINGS_GROUP = 'no settings';
@@ -38,8 +38,8 @@ export interface ScoreGroup extends Omit<CellStats, 'epoch' | 'strength' | 'sour
 }
 
 export interface ScoreFilesResult {
-  readonly faceModel: { readonly name: string; readonly id: string; readonly description: string; readonly calibration: string };
-  readonly reference: { readonly usablePhotos: number; readonly distinctShots: number; readonly selfSimilarity: number; readonly selfSimilaritySource: 'photos' | 'model'; readonly strangerSimilarity: number; readonly scaleError: { readonly self: number; readonly stranger: number } };
+  readonly faceModel: FaceModelSummary;
+  readonly reference: ReferenceSummary;
   /** Best first: effective likeness (a copy or a faceless image counts 0), then likeness. */
   readonly images: readonly ScoredImage[];
   /** Best first by effective likeness. */
